@@ -1,0 +1,18 @@
+"""Every op of shendu, one Function per op, grouped by family.
+
+The public functions here are what ``shendu.exp``, ``shendu.nn.functional`` and the
+Tensor methods call. Importing this package binds it into ``tensor_methods``.
+"""
+from .creation import *  # noqa: F401,F403
+from .arithmetic import *  # noqa: F401,F403
+from .elementwise import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+
+from ..autograd import tensor_methods as _tensor_methods
+import sys as _sys
+
+_tensor_methods._ops = _sys.modules[__name__]

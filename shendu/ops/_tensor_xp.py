@@ -32,19 +32,21 @@ def _bind():
     """Attach every differentiable function of ``shendu.ops`` under its NumPy name."""
     from .. import ops
     names = {
-        "exp": ops.exp, "log": ops.log, "log1p": ops.log1p, "expm1": ops.expm1,
-        "sqrt": ops.sqrt, "square": ops.square, "sin": ops.sin, "cos": ops.cos,
-        "tan": ops.tan, "tanh": ops.tanh, "abs": ops.abs, "sign": ops.sign,
-        "maximum": ops.maximum, "minimum": ops.minimum, "where": ops.where,
-        "clip": ops.clamp, "matmul": ops.matmul, "einsum": ops.einsum,
-        "tensordot": ops.tensordot, "broadcast_to": ops.broadcast_to,
-        "expand_dims": ops.unsqueeze, "swapaxes": ops.swapaxes, "reshape": ops.reshape,
-        "transpose": ops.permute_axes, "sum": ops.sum, "cumsum": ops.cumsum,
-        "flip": ops.flip, "concatenate": ops.cat, "stack": ops.stack, "pad": ops.pad_np,
-        "reciprocal": ops.reciprocal, "tril": ops.tril, "triu": ops.triu,
+        "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1",
+        "sqrt": "sqrt", "square": "square", "sin": "sin", "cos": "cos",
+        "tan": "tan", "tanh": "tanh", "abs": "abs", "sign": "sign",
+        "maximum": "maximum", "minimum": "minimum", "where": "where",
+        "clip": "clamp", "matmul": "matmul", "einsum": "einsum",
+        "tensordot": "tensordot", "broadcast_to": "broadcast_to",
+        "expand_dims": "unsqueeze", "swapaxes": "swapaxes", "reshape": "reshape",
+        "transpose": "permute_axes", "sum": "sum", "cumsum": "cumsum",
+        "flip": "flip", "concatenate": "cat", "stack": "stack", "pad": "pad_np",
+        "reciprocal": "reciprocal", "tril": "tril", "triu": "triu",
     }
-    for name, fn in names.items():
-        setattr(TensorNamespace, name, staticmethod(fn))
+    for name, fname in names.items():
+        fn = getattr(ops, fname, None)
+        if fn is not None:
+            setattr(TensorNamespace, name, staticmethod(fn))
 
 
 _cache = {}

@@ -11,7 +11,7 @@ Example: the course's first PyTorch snippet (lesson 4.6)
 >>> lbl = shendu.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 >>> L = ((out - lbl) ** 2).sum(axis=-1).mean(axis=-1)
 >>> L
-tensor(0.4300, grad_fn=<MeanBackward>)
+tensor(0.4250, grad_fn=<MeanBackward>)
 >>> L.backward(); out.grad
 tensor([[-0.9000,  0.1000,  0.1000],
         [ 0.1000,  0.0000,  0.1000]])
@@ -268,7 +268,7 @@ class Tensor(OpMethods):
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape) into this tensor in place."""
         s = _value(src)
-        if not np.isscalar(s) and tuple(np.broadcast_shapes(s.shape, self.data.shape)) != self.shape:
+        if not np.isscalar(s) and not _broadcasts_to(s.shape, self.shape):
             raise RuntimeError(f"copy_: source of shape {tuple(s.shape)} does not broadcast "
                                f"to this tensor's shape {self.shape}")
         if backend.get_array_module(s) is not self.xp and not np.isscalar(s):
@@ -366,6 +366,13 @@ def _value(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _broadcasts_to(src, dst):
+    try:
+        return tuple(np.broadcast_shapes(tuple(src), tuple(dst))) == tuple(dst)
+    except ValueError:
+        return False
+
+
 def _index_value(index):
     if isinstance(index, Tensor):
         return index.data
@@ -451,5 +458,14 @@ def _format_float(arr):
         fmt = lambda v: f"{v:.4f}"
     if arr.ndim == 0:
         return fmt(arr.item())
+    width = max((len(fmt(v)) for v in _shown(arr)), default=0)
     return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000,
-                           edgeitems=3, formatter={"float_kind": fmt})
+                           edgeitems=3, formatter={"float_kind": lambda v: fmt(v).rjust(width)})
+
+
+def _shown(arr):
+    """The elements the summary will print (all of them for up to 1000)."""
+    if arr.size <= 1000:
+        return arr.reshape(-1)
+    idx = tuple(np.r_[0:3, -3:0] if n > 6 else slice(None) for n in arr.shape)
+    return arr[np.ix_(*[np.arange(n)[i] for n, i in zip(arr.shape, idx)])].reshape(-1)

@@ -16,6 +16,8 @@ from .autograd import (Tensor, Function, no_grad, enable_grad, set_grad_enabled,
 from . import autograd
 from . import ops
 from .ops import *  # noqa: F401,F403  every op as shendu.<name>
+from . import io
+from .io import save, load
 
 bool = bool_  # noqa: A001  (shendu.bool, like torch.bool)
 float = float32  # noqa: A001

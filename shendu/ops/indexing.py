@@ -407,7 +407,7 @@ def one_hot(labels, num_classes=-1):
 
     ``num_classes=-1`` uses ``max(labels) + 1``.
 
-    >>> shendu.nn.functional.one_hot(shendu.tensor([0, 2]), 3)
+    >>> shendu.one_hot(shendu.tensor([0, 2]), 3)
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """

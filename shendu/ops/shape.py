@@ -8,6 +8,8 @@ them support double backward.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -32,7 +34,9 @@ def _sizes(args, name):
     """``f(x, 2, 3)`` and ``f(x, (2, 3))`` both give ``(2, 3)``."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    elif len(args) == 1 and hasattr(args[0], "shape") and getattr(args[0], "ndim", 0) == 1:
+    if all(type(s) is int for s in args):  # the common case, fast
+        return tuple(args)
+    if len(args) == 1 and hasattr(args[0], "shape") and getattr(args[0], "ndim", 0) == 1:
         args = tuple(args[0].tolist())
     out = []
     for s in args:
@@ -89,13 +93,14 @@ def _resolve_shape(in_shape, shape, name="reshape"):
     return shape
 
 
-def reshape(x, *shape):
+def reshape(x, *sizes, shape=None):
     """The same elements (row-major order) in a new shape.
 
     Parameters
     ----------
     x : Tensor
-    *shape : ints, or one tuple of ints; one of them may be ``-1`` (inferred).
+    *sizes : ints, or one tuple of ints; one of them may be ``-1`` (inferred).
+    shape : the same as one tuple, by keyword (``np.reshape(a, shape=...)``).
 
     ``view`` is the same function (shendu has no separate strided views).
 
@@ -104,11 +109,16 @@ def reshape(x, *shape):
     ((2, 3), (3, 2))
     """
     x = _as_tensor(x, "reshape")
-    shape = _sizes(shape, "reshape")
-    in_shape = x.data.shape
-    if shape == in_shape:
-        return Reshape.apply(x, shape)
-    return Reshape.apply(x, _resolve_shape(in_shape, shape))
+    if shape is not None:
+        if sizes:
+            raise TypeError("reshape: give the sizes either positionally or as shape=, not both")
+        sizes = (shape,)
+    shape = _sizes(sizes, "reshape")
+    data = x.data
+    if shape != data.shape and (-1 in shape or math.prod(shape) != data.size
+                                or any(s < 0 for s in shape)):
+        shape = _resolve_shape(data.shape, shape)
+    return Reshape.apply(x, shape)
 
 
 view = reshape
@@ -119,6 +129,8 @@ def _dim(d, ndim, name, extra=0):
     """One dimension index (negatives count from the end) checked against ``ndim``;
     ``extra=1`` allows the position just past the end (unsqueeze, stack)."""
     n = max(ndim + extra, 1)
+    if type(d) is int and -n <= d < n:  # the common case, fast
+        return d % n
     if isinstance(d, Tensor):
         d = d.item()
     if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
@@ -215,15 +227,19 @@ def squeeze(x, dim=None, *, axis=None):
     return Reshape.apply(x, tuple(s for i, s in enumerate(shape) if i not in drop))
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x, dim=None, *, axis=None):
     """Insert a dimension of size 1 at position ``dim`` (``-1`` appends one at the end).
 
-    ``dim`` may also be a tuple (NumPy's ``expand_dims``), positions in the result.
+    ``dim`` may also be a tuple, positions in the result (NumPy's ``expand_dims``, whose
+    ``axis`` name is accepted too).
 
     >>> shendu.zeros(3).unsqueeze(0).shape, shendu.zeros(3).unsqueeze(-1).shape
     ((1, 3), (3, 1))
     """
     x = _as_tensor(x, "unsqueeze")
+    dim = _pick_dim(dim, axis, "unsqueeze")
+    if dim is None:
+        raise TypeError("unsqueeze: missing the position dim of the new dimension")
     shape = x.shape
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     n = len(shape) + len(dims)
@@ -843,7 +859,7 @@ def pad(x, pad, mode="constant", value=0.0):
     ``"circular"`` (wrap around). PyTorch wants reflect pads < size and circular pads <=
     size; shendu also accepts longer ones, mirroring or wrapping again like ``np.pad``.
 
-    >>> shendu.nn.functional.pad(shendu.tensor([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
+    >>> shendu.pad(shendu.tensor([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
     tensor([3., 2., 1., 2., 3., 2.])
     """
     x = _as_tensor(x, "pad")

@@ -327,3 +327,24 @@ def test_permute_backward_inverts(shape, data):
     g = np.random.default_rng(1).standard_normal(y.shape)
     y.backward(shendu.tensor(g))
     np.testing.assert_array_equal(x.grad.numpy(), g.transpose(np.argsort(perm)))
+
+
+def test_numpy_keyword_forms_used_by_double_backward():
+    # ctx.xp in double-backward mode maps NumPy names onto these functions, so they must
+    # accept NumPy's keywords
+    from shendu.ops._tensor_xp import tensor_namespace
+    ns = tensor_namespace(np)
+    x = shendu.ones(2, 3)
+    assert shendu.reshape(x, shape=(3, 2)).shape == (3, 2)
+    assert ns.reshape(x, (6,)).shape == (6,)
+    assert ns.expand_dims(x, axis=1).shape == (2, 1, 3)
+    assert shendu.unsqueeze(x, axis=(0, 3)).shape == (1, 2, 3, 1)
+    assert ns.transpose(x, axes=(1, 0)).shape == (3, 2) and ns.transpose(x).shape == (3, 2)
+    assert ns.flip(x, axis=0).shape == (2, 3)
+    assert ns.tril(x, k=-1).tolist() == [[0, 0, 0], [1, 0, 0]]
+    assert ns.concatenate([x, x], axis=1).shape == (2, 6)
+    assert ns.stack([x, x], axis=2).shape == (2, 3, 2)
+    assert ns.broadcast_to(x, shape=(4, 2, 3)).shape == (4, 2, 3)
+    assert ns.pad(x, ((1, 1), (0, 2)), constant_values=0).shape == (4, 5)
+    with pytest.raises(TypeError, match="either positionally or as shape="):
+        shendu.reshape(x, 6, shape=(6,))

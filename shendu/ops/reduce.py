@@ -17,7 +17,8 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_axes, pick_axis, pick_keepdim
 
-__all__ = ["sum"]
+__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
+           "argmin", "logsumexp", "norm", "cumsum", "all", "any"]
 
 
 # ----------------------------------------------------------------------- helpers
@@ -145,3 +146,675 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
                                if x.xp is np else x.data.sum(axis=axes, keepdims=keep,
                                                              dtype=rdtype))
     return Sum.apply(x, axes, keep, rdtype)
+
+
+# ----------------------------------------------------------------------- mean
+class Mean(Function):
+    """y = sum(x) / n over ``axes``;   dL/dx = g / n broadcast back over the axes."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype=None):
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.in_dtype = x.shape, axes, keepdim, x.dtype
+        ctx.n = _count(x.shape, axes)
+        with np.errstate(invalid="ignore", divide="ignore"):  # an empty mean is nan
+            out = x.mean(axis=axes, keepdims=keepdim, dtype=dtype)
+        return ctx.xp.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _cast(g, ctx.in_dtype) / builtins.max(ctx.n, 1)
+        return _expand(g, ctx.shape, ctx.axes, ctx.keepdim, ctx.xp), None, None, None
+
+
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+    """Mean of the elements over ``dim`` (all of them when ``None``).
+
+    Parameters as in :func:`sum`. Like PyTorch, integer and bool tensors need a
+    floating ``dtype`` (or ``.float()`` first). The gradient is ``g / n`` for each of
+    the ``n`` elements averaged.
+
+    >>> shendu.mean(shendu.tensor([[1., 2.], [3., 4.]]), dim=1)
+    tensor([1.5000, 3.5000])
+    """
+    x = _as_tensor(x, "mean")
+    axes = _axes(x, dim, axis, "mean")
+    keep = pick_keepdim(keepdim, keepdims)
+    rdtype = None
+    if dtype is not None:
+        from .. import backend
+        rdtype = backend.to_dtype(dtype)
+    if x.dtype.kind not in "fc" and (rdtype is None or rdtype.kind not in "fc"):
+        raise TypeError(f"mean: could not infer a floating output dtype from a {x.dtype} "
+                        "tensor; convert it first with .float() or pass dtype=shendu.float32")
+    if rdtype is not None and x.dtype.kind not in "fc":
+        x = x.to(rdtype)
+        rdtype = None
+    return Mean.apply(x, axes, keep, rdtype)
+
+
+# ----------------------------------------------------------------------- var, std
+class Var(Function):
+    """v = sum((x - mean)^2) / (n - c)   (c: the correction, 1 for the unbiased estimate);
+    dL/dx = g * 2 (x - mean) / (n - c)   (the mean's own dependence on x sums to zero)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.denom = builtins.max(_count(x.shape, axes) - correction, 0)
+        ctx.save_for_backward(x)
+        return _variance(ctx.xp, x, axes, keepdim, correction, ctx.denom)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        diff = x - x.mean(axis=ctx.axes, keepdims=True)
+        scale = 2.0 / ctx.denom if ctx.denom > 0 else float("nan")
+        return _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim) * diff * scale, None, None, None
+
+
+class Std(Function):
+    """s = sqrt(var(x));   dL/dx = g * (x - mean) / ((n - c) * s)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.denom = builtins.max(_count(x.shape, axes) - correction, 0)
+        s = ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, correction, ctx.denom))
+        ctx.save_for_backward(x, s)
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        x, s = ctx.saved_tensors
+        diff = x - x.mean(axis=ctx.axes, keepdims=True)
+        scale = 1.0 / ctx.denom if ctx.denom > 0 else float("nan")
+        k = lambda t: _unsqueeze(t, ctx.shape, ctx.axes, ctx.keepdim)  # noqa: E731
+        with np.errstate(invalid="ignore", divide="ignore"):  # s == 0: nan, like PyTorch
+            return k(g) / k(s) * diff * scale, None, None, None
+
+
+def _variance(xp, x, axes, keepdim, correction, denom):
+    """``x.var(ddof=correction)``; with no degrees of freedom left (n <= correction) the
+    sum of squares divided by 0 (inf, or nan for 0/0) like PyTorch, without NumPy's
+    warning."""
+    if denom > 0:
+        return xp.asarray(x.var(axis=axes, keepdims=keepdim, ddof=correction))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        squares = x.var(axis=axes, keepdims=keepdim) * _count(x.shape, axes)
+        return xp.asarray(squares / 0.0, dtype=x.dtype)
+
+
+def _correction(name, dim, unbiased, correction, ddof):
+    if isinstance(dim, bool):  # var(x, False): PyTorch's (input, unbiased) form
+        dim, unbiased = None, dim
+    given = [(k, v) for k, v in (("unbiased", unbiased), ("correction", correction),
+                                 ("ddof", ddof)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{name}: give only one of unbiased, correction and ddof, got "
+                        + ", ".join(f"{k}={v}" for k, v in given))
+    if correction is not None:
+        return dim, correction
+    if ddof is not None:
+        return dim, ddof
+    return dim, 0 if unbiased is False else 1
+
+
+def _var_args(name, x, dim, unbiased, keepdim, correction, axis, keepdims, ddof):
+    x = _as_tensor(x, name)
+    _float_only(x, name)
+    dim, c = _correction(name, dim, unbiased, correction, ddof)
+    return x, _axes(x, dim, axis, name), pick_keepdim(keepdim, keepdims), c
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None, ddof=None):
+    """Variance over ``dim``: ``sum((x - mean)^2) / (n - correction)``.
+
+    The default is the unbiased estimate (``correction=1``), as in PyTorch;
+    ``unbiased=False``, ``correction=0`` or NumPy's ``ddof=0`` give the population
+    variance (what ``np.var`` computes by default).
+
+    >>> x = shendu.tensor([1., 2., 3., 4.])
+    >>> x.var(), x.var(unbiased=False)
+    (tensor(1.6667), tensor(1.2500))
+    """
+    x, axes, keep, c = _var_args("var", x, dim, unbiased, keepdim, correction, axis,
+                                 keepdims, ddof)
+    return Var.apply(x, axes, keep, c)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None, ddof=None):
+    """Standard deviation over ``dim``: ``sqrt(var(x, ...))``; arguments as in :func:`var`.
+
+    >>> shendu.tensor([1., 2., 3., 4.]).std(correction=0)
+    tensor(1.1180)
+    """
+    x, axes, keep, c = _var_args("std", x, dim, unbiased, keepdim, correction, axis,
+                                 keepdims, ddof)
+    return Std.apply(x, axes, keep, c)
+
+
+# ----------------------------------------------------------------------- prod
+class Prod(Function):
+    """p = product of x over ``axes``;   dL/dx_i = g * prod_{j != i} x_j.
+
+    Without zeros that is ``g * p / x_i``. With zeros (one or more in a slice) the
+    product of the *other* elements is computed directly, as an exclusive cumulative
+    product from the left times one from the right, so the element that is zero still
+    gets the product of the rest (not 0/0).
+    """
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        p = ctx.xp.asarray(x.prod(axis=axes, keepdims=keepdim))
+        ctx.save_for_backward(x, p)
+        return p
+
+    @staticmethod
+    def backward(ctx, g):
+        x, p = ctx.saved_tensors
+        gk = _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim)
+        if not bool((_data(x) == 0).any()):
+            return gk * _unsqueeze(p, ctx.shape, ctx.axes, ctx.keepdim) / x, None, None
+        return gk * _prod_of_others(ctx, x), None, None
+
+
+def _data(t):
+    return t.data if isinstance(t, Tensor) else t
+
+
+def _prod_of_others(ctx, x):
+    """For each element, the product of the other elements of its slice."""
+    xp, axes, shape = ctx.xp, ctx.axes, ctx.shape
+    kept = [i for i in range(len(shape)) if i not in axes]
+    perm = kept + list(axes)
+    inverse = [perm.index(i) for i in range(len(shape))]
+    kept_shape = tuple(shape[i] for i in kept)
+    n = _count(shape, axes)
+    xm = xp.transpose(x, perm).reshape(kept_shape + (n,))
+    if isinstance(x, Tensor):
+        # Double backward: row i of (..., n, n) holds the slice with x_i replaced by 1;
+        # its product (this same differentiable op) is the product of the others.
+        eye = xp.eye(n, dtype=x.dtype)  # not differentiable: from the array module
+        rows = xp.expand_dims(xm, -2) * (1 - eye) + eye
+        others = prod(rows, dim=-1)
+    else:
+        ones = xp.ones(kept_shape + (1,), x.dtype)
+        left = xp.concatenate([ones, xp.cumprod(xm[..., :-1], axis=-1)], axis=-1)
+        right = xp.flip(xp.cumprod(xp.flip(xm[..., 1:], axis=-1), axis=-1), axis=-1)
+        others = left * xp.concatenate([right, ones], axis=-1)
+    permuted_shape = tuple(shape[i] for i in perm)
+    return xp.transpose(others.reshape(permuted_shape), inverse)
+
+
+def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Product of the elements over ``dim`` (all of them when ``None``).
+
+    The gradient ``prod of the other elements`` is exact also when the slice holds
+    zeros (it is not computed as ``p / x``). Integer tensors give int64, no gradient.
+
+    >>> shendu.prod(shendu.tensor([[1., 2.], [3., 4.]]), dim=1)
+    tensor([ 2., 12.])
+    """
+    x = _as_tensor(x, "prod")
+    axes = _axes(x, dim, axis, "prod")
+    keep = pick_keepdim(keepdim, keepdims)
+    if x.dtype.kind not in "fc":
+        return _no_grad_result(x.xp.asarray(x.data.prod(axis=axes, keepdims=keep,
+                                                        dtype=np.int64)))
+    return Prod.apply(x, axes, keep)
+
+
+# ----------------------------------------------------------------------- max, min
+class _Extreme(Function):
+    """y = max (or min) of x over ``axes``;
+    dL/dx = g / k on each of the k elements equal to y (ties share evenly), 0 elsewhere.
+
+    The share is a constant mask, so the backward is linear in g (double backward).
+    """
+    double_backward = True
+
+    largest = True
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        y = ctx.xp.asarray(x.max(axis=axes, keepdims=keepdim) if cls.largest
+                           else x.min(axis=axes, keepdims=keepdim))
+        ctx.x, ctx.y = x, y  # attributes, not saved tensors: the mask is a constant
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp  # isnan is not differentiable: it comes from the array module
+        x, y = ctx.x, _unsqueeze(ctx.y, ctx.shape, ctx.axes, ctx.keepdim)
+        mask = x == y
+        if x.dtype.kind == "f" and bool(xp.isnan(y).any()):  # a nan maximum: nan's share
+            mask |= xp.isnan(x) & xp.isnan(y)
+        mask = mask.astype(x.dtype)
+        share = mask / mask.sum(axis=ctx.axes, keepdims=True)
+        return _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim) * share, None, None
+
+
+class Amax(_Extreme):
+    __doc__ = _Extreme.__doc__
+
+
+class Amin(_Extreme):
+    __doc__ = _Extreme.__doc__
+    largest = False
+
+
+class MaxAlongDim(Function):
+    """y = x at the given ``indices`` along ``axis`` (the arg-max / arg-min);
+    dL/dx = g at that one index, 0 elsewhere (what PyTorch's max(dim) does)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, indices):
+        ctx.shape, ctx.axis, ctx.keepdim, ctx.indices = x.shape, axis, keepdim, indices
+        y = ctx.xp.take_along_axis(x, indices, axis)
+        return y if keepdim else y.reshape(indices.shape[:axis] + indices.shape[axis + 1:])
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, axis = ctx.shape, ctx.axis
+        idx = ctx.indices
+        positions = ctx.xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+        mask = (positions == idx).astype(g.dtype)
+        return _unsqueeze(g, shape, (axis,), ctx.keepdim) * mask, None, None, None
+
+
+class MinAlongDim(MaxAlongDim):
+    __doc__ = MaxAlongDim.__doc__
+
+
+_MaxResult = namedtuple("max", ["values", "indices"])
+_MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _check_nonempty(x, axes, name):
+    if x.data.size == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape} over "
+                         f"dim {axes if axes else None} (the {name} of no elements is undefined)")
+
+
+def _extreme(name, x, dim, keepdim, axis, keepdims, largest):
+    from . import elementwise
+    if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in PyTorch
+        return (elementwise.maximum if largest else elementwise.minimum)(x, dim)
+    x = _as_tensor(x, name)
+    d = pick_axis(dim, axis)
+    keep = pick_keepdim(keepdim, keepdims)
+    if d is None:
+        axes = normalize_axes(None, x.ndim, name)
+        _check_nonempty(x, axes, name)
+        if not x.requires_grad:
+            f = x.data.max if largest else x.data.min
+            return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=False)))
+        return (Amax if largest else Amin).apply(x, axes, False)
+    if isinstance(d, tuple):
+        raise TypeError(f"{name}: dim must be an int when indices are returned, got {d}; "
+                        f"use a{name}(x, dim={d}) for the values over several dims")
+    a, = normalize_axes(d, x.ndim, name)
+    _check_nonempty(x, (a,), name)
+    if x.ndim == 0:  # PyTorch allows dim 0 (or -1) on a 0-d tensor: itself, index 0
+        x, keep = x.reshape(1), False
+    find = x.xp.argmax if largest else x.xp.argmin
+    idx = find(x.data, axis=a, keepdims=True).astype(np.int64)
+    values = (MaxAlongDim if largest else MinAlongDim).apply(x, a, keep, idx)
+    indices = idx if keep else idx.reshape(idx.shape[:a] + idx.shape[a + 1:])
+    return (_MaxResult if largest else _MinResult)(values, Tensor._make(indices))
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The largest element (``dim=None``), or ``(values, indices)`` along ``dim``.
+
+    * ``max(x)``: a 0-d tensor; the gradient is split evenly among tied maxima
+      (as PyTorch does for the full reduction).
+    * ``max(x, dim)``: a named pair ``.values`` / ``.indices`` (int64) like
+      ``torch.return_types.max``; the gradient goes to the one index returned (the
+      first maximum).
+    * ``max(a, b)`` with a tensor ``b``: the elementwise :func:`maximum`.
+
+    >>> x = shendu.tensor([[1., 5.], [7., 2.]])
+    >>> x.max()
+    tensor(7.)
+    >>> values, indices = x.max(dim=1); indices
+    tensor([1, 0])
+    """
+    return _extreme("max", x, dim, keepdim, axis, keepdims, True)
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The smallest element, or ``(values, indices)`` along ``dim``; see :func:`max`.
+
+    >>> shendu.tensor([[1., 5.], [7., 2.]]).min(dim=0).values
+    tensor([1., 2.])
+    """
+    return _extreme("min", x, dim, keepdim, axis, keepdims, False)
+
+
+def _amax(name, x, dim, keepdim, axis, keepdims, largest):
+    x = _as_tensor(x, name)
+    axes = _axes(x, dim, axis, name)
+    keep = pick_keepdim(keepdim, keepdims)
+    _check_nonempty(x, axes, name)
+    if not x.requires_grad:
+        f = x.data.max if largest else x.data.min
+        return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=keep)))
+    return (Amax if largest else Amin).apply(x, axes, keep)
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The largest values over ``dim`` (int, tuple or None), without indices.
+
+    The gradient is split evenly among tied maxima, like ``torch.amax``.
+
+    >>> shendu.amax(shendu.tensor([[1., 5.], [7., 2.]]), dim=0)
+    tensor([7., 5.])
+    """
+    return _amax("amax", x, dim, keepdim, axis, keepdims, True)
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The smallest values over ``dim``; see :func:`amax`.
+
+    >>> shendu.amin(shendu.tensor([[1., 5.], [7., 2.]]), dim=1)
+    tensor([1., 2.])
+    """
+    return _amax("amin", x, dim, keepdim, axis, keepdims, False)
+
+
+def _arg(name, x, dim, keepdim, axis, keepdims, largest):
+    x = _as_tensor(x, name)
+    d = pick_axis(dim, axis)
+    keep = pick_keepdim(keepdim, keepdims)
+    if isinstance(d, tuple):
+        raise TypeError(f"{name}: dim must be an int or None, got {d}")
+    xp = x.xp
+    find = xp.argmax if largest else xp.argmin
+    if d is None:
+        _check_nonempty(x, (), name)
+        out = find(x.data.reshape(-1))
+        out = xp.asarray(out, dtype=np.int64)
+        if keep:
+            out = out.reshape((1,) * x.ndim)
+        return Tensor._make(out)
+    a, = normalize_axes(d, x.ndim, name)
+    _check_nonempty(x, (a,), name)
+    if x.ndim == 0:
+        return Tensor._make(xp.zeros((), np.int64))
+    return Tensor._make(xp.asarray(find(x.data, axis=a, keepdims=keep), dtype=np.int64))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index (int64) of the largest element over ``dim``; of the flattened tensor when
+    ``dim`` is None. The first one on ties. No gradient.
+
+    >>> shendu.argmax(shendu.tensor([[1., 5.], [7., 2.]]), dim=1)
+    tensor([1, 0])
+    """
+    return _arg("argmax", x, dim, keepdim, axis, keepdims, True)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index (int64) of the smallest element over ``dim``; see :func:`argmax`.
+
+    >>> shendu.argmin(shendu.tensor([3., 1., 2.]))
+    tensor(1)
+    """
+    return _arg("argmin", x, dim, keepdim, axis, keepdims, False)
+
+
+# ----------------------------------------------------------------------- logsumexp
+class LogSumExp(Function):
+    """y = log(sum(exp(x))) over ``axes``, computed as m + log(sum(exp(x - m))) with
+    m = max(x) so exp never overflows;   dL/dx = g * exp(x - y)  (the softmax)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        xp = ctx.xp
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if x.size == 0:
+            y = xp.full(_keep_shape(x.shape, axes), -np.inf, dtype=x.dtype)
+        else:
+            m = x.max(axis=axes, keepdims=True)
+            # a slice of all -inf (or one holding +inf) would give inf - inf = nan
+            m = xp.where(xp.isfinite(m), m, 0)
+            with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf slice
+                y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        ctx.empty_slices = bool((y == -np.inf).any())
+        if ctx.empty_slices:
+            ctx.neginf = y == -np.inf
+        if not keepdim:
+            y = y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        yk = _unsqueeze(y, ctx.shape, ctx.axes, ctx.keepdim)
+        if ctx.empty_slices:  # all -inf slices: gradient 0 there, not exp(-inf + inf)
+            yk = ctx.xp.where(ctx.neginf, 0.0, yk)
+        return _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim) * ctx.xp.exp(x - yk), None, None
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """``log(sum(exp(x)))`` over ``dim``, without overflow (shifted by the maximum).
+
+    A slice that is all ``-inf`` (fully masked) gives ``-inf`` and gradient 0.
+
+    >>> shendu.logsumexp(shendu.tensor([1000., 1000.]), dim=0)
+    tensor(1000.6932)
+    """
+    x = _as_tensor(x, "logsumexp")
+    _float_only(x, "logsumexp")
+    axes = _axes(x, dim, axis, "logsumexp")
+    return LogSumExp.apply(x, axes, pick_keepdim(keepdim, keepdims))
+
+
+# ----------------------------------------------------------------------- norm
+class Norm2(Function):
+    """n = sqrt(sum(x^2)) over ``axes``;   dL/dx = g * x / n   (0 where n == 0, the
+    subgradient PyTorch uses, instead of 0/0)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        xp = ctx.xp
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        n = xp.sqrt(xp.asarray((x * x).sum(axis=axes, keepdims=keepdim)))
+        ctx.save_for_backward(x, n)
+        return n
+
+    @staticmethod
+    def backward(ctx, g):
+        x, n = ctx.saved_tensors
+        k = lambda t: _unsqueeze(t, ctx.shape, ctx.axes, ctx.keepdim)  # noqa: E731
+        zero = (_data(n) == 0).astype(x.dtype)  # constant: x is 0 wherever n is
+        return k(g) * x / k(n + zero), None, None
+
+
+class NormP(Function):
+    """n = (sum |x|^p)^(1/p);   dL/dx = g * sign(x) |x|^(p-1) / n^(p-1)   (0 where n == 0).
+    For p = 1: g * sign(x)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, p):
+        xp = ctx.xp
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.p = x.shape, axes, keepdim, p
+        a = xp.abs(x)
+        if p == 1:
+            n = a.sum(axis=axes, keepdims=keepdim)
+        else:
+            n = (a ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+        n = xp.asarray(n, dtype=x.dtype)
+        ctx.save_for_backward(x, n)
+        return n
+
+    @staticmethod
+    def backward(ctx, g):
+        x, n = ctx.saved_tensors
+        xp, p = ctx.xp, ctx.p
+        k = lambda t: _unsqueeze(t, ctx.shape, ctx.axes, ctx.keepdim)  # noqa: E731
+        if p == 1:
+            return k(g) * xp.sign(x), None, None, None
+        zero = (_data(n) == 0).astype(x.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (k(g) * xp.sign(x) * xp.abs(x) ** (p - 1) / k(n + zero) ** (p - 1),
+                    None, None, None)
+
+
+class NormInf(Function):
+    """n = max |x| (or min |x| for p = -inf);   dL/dx = g * sign(x) / k on the k elements
+    where |x| == n (ties share evenly, as in PyTorch), 0 elsewhere."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, largest):
+        xp = ctx.xp
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        a = xp.abs(x)
+        n = xp.asarray(a.max(axis=axes, keepdims=True) if largest
+                       else a.min(axis=axes, keepdims=True))
+        mask = a == n
+        ctx.share = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype)
+        ctx.save_for_backward(x)
+        return n if keepdim else n.reshape(tuple(s for i, s in enumerate(x.shape)
+                                                 if i not in axes))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        k = _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim)
+        return k * ctx.xp.sign(x) * ctx.share, None, None, None
+
+
+class NormZero(Function):
+    """n = number of non-zero elements;   dL/dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape = x.shape
+        return ctx.xp.asarray((x != 0).sum(axis=axes, keepdims=keepdim), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros(ctx.shape, g.dtype), None, None
+
+
+def norm(x, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Vector p-norm of ``x`` over ``dim`` (all elements when ``None``).
+
+    Parameters
+    ----------
+    p : ``'fro'`` or 2 (Euclidean, the default), 1, ``inf``, ``-inf``, 0 (count of
+        non-zeros) or any other number: ``(sum |x|^p)^(1/p)``.
+    dim, keepdim : as in :func:`sum`; a tuple of dims takes the norm over all of them.
+
+    The gradient of the 2-norm at the zero vector is 0 (a subgradient), not nan,
+    as in PyTorch. The matrix nuclear norm (``'nuc'``) is not implemented.
+
+    >>> shendu.norm(shendu.tensor([3., 4.]))
+    tensor(5.)
+    >>> shendu.tensor([[3., -4.], [1., 1.]]).norm(p=1, dim=1)
+    tensor([7., 2.])
+    """
+    x = _as_tensor(x, "norm")
+    _float_only(x, "norm")
+    axes = _axes(x, dim, axis, "norm")
+    keep = pick_keepdim(keepdim, keepdims)
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; use 'fro', a number, inf or -inf")
+        p = 2
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"norm: p must be a number or 'fro', got {p!r}")
+    p = float(p)
+    if p == 2:
+        return Norm2.apply(x, axes, keep)
+    if p in (np.inf, -np.inf):
+        _check_nonempty(x, axes, "norm")
+        return NormInf.apply(x, axes, keep, p > 0)
+    if p == 0:
+        return NormZero.apply(x, axes, keep)
+    return NormP.apply(x, axes, keep, p)
+
+
+# ----------------------------------------------------------------------- cumsum
+class CumSum(Function):
+    """y_i = sum_{j <= i} x_j along ``axis``;   dL/dx_j = sum_{i >= j} g_i, the
+    cumulative sum of g taken from the end (flip, cumsum, flip)."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return ctx.xp.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp, a = ctx.xp, ctx.axis
+        return xp.flip(xp.cumsum(xp.flip(g, a), a), a), None
+
+
+def cumsum(x, dim=None, *, axis=None):
+    """Cumulative sum along ``dim``: ``y[i] = x[0] + ... + x[i]``.
+
+    With neither ``dim`` nor ``axis`` the tensor is flattened first (NumPy's rule;
+    PyTorch requires ``dim``). Integer and bool tensors give int64.
+
+    >>> shendu.cumsum(shendu.tensor([1., 2., 3.]), dim=0)
+    tensor([1., 3., 6.])
+    """
+    x = _as_tensor(x, "cumsum")
+    d = pick_axis(dim, axis)
+    if isinstance(d, tuple):
+        raise TypeError(f"cumsum: dim must be one int, got {d}")
+    if d is None or x.ndim == 0:
+        if d is not None:
+            normalize_axes(d, 0, "cumsum")
+        shape = x.shape
+        flat = cumsum(x.reshape(-1), 0)
+        return flat if d is None else flat.reshape(shape)
+    a, = normalize_axes(d, x.ndim, "cumsum")
+    if x.dtype.kind not in "fc":
+        return _no_grad_result(x.xp.cumsum(x.data, axis=a, dtype=np.int64))
+    return CumSum.apply(x, a)
+
+
+# ----------------------------------------------------------------------- all, any
+def _logical(name, x, dim, keepdim, axis, keepdims):
+    x = _as_tensor(x, name)
+    axes = _axes(x, dim, axis, name)
+    keep = pick_keepdim(keepdim, keepdims)
+    f = x.data.all if name == "all" else x.data.any
+    return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=keep)))
+
+
+def all(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where every element over ``dim`` is non-zero (a bool tensor, no gradient).
+
+    >>> shendu.all(shendu.tensor([[True, False], [True, True]]), dim=1)
+    tensor([False,  True])
+    """
+    return _logical("all", x, dim, keepdim, axis, keepdims)
+
+
+def any(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """True where some element over ``dim`` is non-zero (a bool tensor, no gradient).
+
+    >>> shendu.any(shendu.tensor([0., 0., 1.]))
+    tensor(True)
+    """
+    return _logical("any", x, dim, keepdim, axis, keepdims)

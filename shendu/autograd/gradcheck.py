@@ -82,8 +82,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     rng = np.random.default_rng(seed)
     v = rng.standard_normal(out.shape)
     wrt = [k for k, t in enumerate(inputs) if t.requires_grad]
-    analytic = _grad(out, [inputs[k] for k in wrt], grad_outputs=Tensor._make(v),
-                     allow_unused=True)
+    if out.requires_grad:
+        analytic = _grad(out, [inputs[k] for k in wrt], grad_outputs=Tensor._make(v),
+                         allow_unused=True)
+    else:  # the output does not depend on any input: every gradient is zero
+        analytic = [None] * len(wrt)
     for k, ga in zip(wrt, analytic):
         gn = _jacobian_vector(fn, inputs, k, v, eps)
         ga = np.zeros_like(gn) if ga is None else np.asarray(ga.data, dtype=np.float64)

@@ -1,2 +1,629 @@
-"""(being written)"""
-__all__ = []
+"""Activation functions: relu and its relatives, gelu, silu, softplus, hard* variants,
+the course's perceptron step, and softmax / log_softmax along any axis.
+
+Each Function's docstring states its derivative. Which side of a kink an element
+is on (``x > 0`` for relu) is a mask computed from the raw array and used as a
+constant, so the backwards also run on Tensors (double backward). At a kink the
+gradient is PyTorch's choice (relu'(0) = 0, leaky_relu'(0) = negative_slope).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import normalize_axes, pick_axis
+from .elementwise import (_floating, _tensor, _value, _ZeroGradient, cast, erf, erfc_array,
+                          sigmoid_array, sigmoid_of)
+
+__all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
+           "swish", "mish", "softplus", "logsigmoid", "softsign", "hardtanh",
+           "hardsigmoid", "hardswish", "step", "threshold", "softmax", "log_softmax"]
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+# ---------------------------------------------------------------- relu family
+class ReLU(Function):
+    """y = max(x, 0);   dy/dx = 1 where x > 0, else 0"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return ctx.xp.where(_value(x) > 0, g, 0)
+
+
+def relu(x):
+    """Rectified linear unit max(x, 0) elementwise; its gradient at 0 is 0.
+
+    >>> shendu.relu(shendu.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    """
+    return ReLU.apply(_tensor(x, "relu"))
+
+
+class LeakyReLU(Function):
+    """y = x where x > 0, else a x;   dy/dx = 1 where x > 0, else a"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return ctx.xp.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return ctx.xp.where(_value(x) > 0, g, g * ctx.slope), None
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, ``negative_slope * x`` otherwise.
+
+    >>> shendu.leaky_relu(shendu.tensor([-10.0, 3.0]), negative_slope=0.1)
+    tensor([-1.,  3.])
+    """
+    return LeakyReLU.apply(_floating(x, "leaky_relu"), float(negative_slope))
+
+
+class PReLU(Function):
+    """y = x where x > 0, else w x  (w learned, one per channel);
+    dy/dx = 1 where x > 0, else w;   dy/dw = 0 where x > 0, else x (summed)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.w_shape = weight.shape
+        # one slope per channel (dim 1), or one for all
+        shape = (1, -1) + (1,) * (x.ndim - 2) if weight.size > 1 else ()
+        w = weight.reshape(shape)
+        ctx.save_for_backward(x, weight)
+        ctx.shape = shape
+        return ctx.xp.where(x > 0, x, x * w)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        xp = ctx.xp
+        pos = _value(x) > 0
+        w = weight.reshape(ctx.shape)
+        gx = xp.where(pos, g, g * w) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            gw = xp.where(pos, 0, g * x)
+            if ctx.shape:
+                gw = gw.sum(axis=tuple(i for i in range(x.ndim) if i != 1))
+            else:
+                gw = gw.sum()
+            gw = gw.reshape(ctx.w_shape)
+        return gx, gw
+
+
+def prelu(x, weight):
+    """Parametric ReLU: x for x > 0, ``weight * x`` otherwise.
+
+    ``weight`` has one element (shared) or one per channel, channels being dim 1 of
+    ``x`` (``(N, C, ...)``), as in PyTorch's ``F.prelu``.
+
+    >>> shendu.prelu(shendu.tensor([[-2.0, 2.0]]), shendu.tensor([0.25, 0.5]))
+    tensor([[-0.5000,  2.0000]])
+    """
+    x = _floating(x, "prelu")
+    weight = _floating(weight, "prelu")
+    if weight.numel() > 1:
+        channels = x.shape[1] if x.ndim >= 2 else None
+        if weight.ndim != 1 or channels != weight.shape[0]:
+            raise ValueError(f"prelu: weight of shape {weight.shape} needs one slope per "
+                             f"channel (dim 1) of the input, which has shape {x.shape}; "
+                             "or give a single slope")
+    return PReLU.apply(x, weight)
+
+
+class ELU(Function):
+    """The ELU family (PyTorch's elu(x, alpha, scale, input_scale)):
+    y = s x where x > 0, else s a (e^(i x) - 1);
+    dy/dx = s where x > 0, else s a i e^(i x)
+    elu: s = i = 1;  selu: fixed a and s;  celu: s = 1, i = 1 / a"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.save_for_backward(x)
+        ctx.params = alpha, scale, input_scale
+        xp = ctx.xp
+        neg = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
+        return xp.where(x > 0, x * scale, neg)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.params
+        xp = ctx.xp
+        pos = _value(x) > 0
+        # exp only of the x <= 0 elements: e^(i x) of a large positive x would overflow
+        e = xp.exp(input_scale * xp.where(pos, 0, x))
+        return xp.where(pos, g * scale, g * (scale * alpha * input_scale) * e), None, None, None
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit: x for x > 0, ``alpha * (e^x - 1)`` otherwise.
+
+    >>> shendu.elu(shendu.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    return ELU.apply(_floating(x, "elu"), float(alpha), 1.0, 1.0)
+
+
+def selu(x):
+    """Self-normalizing ELU: ``scale * elu(x, alpha)`` with scale = 1.0507...,
+    alpha = 1.6733... (Klambauer et al. 2017).
+
+    >>> shendu.selu(shendu.tensor([-1.0, 1.0]))
+    tensor([-1.1113,  1.0507])
+    """
+    return ELU.apply(_floating(x, "selu"), _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: x for x > 0, ``alpha * (e^(x/alpha) - 1)``
+    otherwise.
+
+    >>> shendu.celu(shendu.tensor([-1.0, 2.0]), alpha=2.0)
+    tensor([-0.7869,  2.0000])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return ELU.apply(_floating(x, "celu"), float(alpha), 1.0, 1.0 / alpha)
+
+
+# ---------------------------------------------------------------- smooth activations
+class GELU(Function):
+    """y = x Phi(x), Phi the standard normal CDF;   dy/dx = Phi(x) + x phi(x),
+    phi(x) = e^(-x^2/2) / sqrt(2 pi)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        # Phi(x) = erfc(-x / sqrt 2) / 2: erfc keeps its precision in the left tail
+        cdf = 0.5 * erfc_array(ctx.xp, -x * _SQRT_HALF)
+        ctx.save_for_backward(x)
+        ctx.cdf = cdf
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        xp = ctx.xp
+        if isinstance(x, Tensor):  # double backward: Phi as a graph op
+            cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
+        else:
+            cdf = ctx.cdf
+        return g * (cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
+
+
+class GELUTanh(Function):
+    """y = x/2 (1 + t),  t = tanh(k (x + c x^3)),  k = sqrt(2/pi), c = 0.044715;
+    dy/dx = (1 + t)/2 + x/2 (1 - t^2) k (1 + 3 c x^2)"""
+    double_backward = True
+    K = math.sqrt(2.0 / math.pi)
+    C = 0.044715
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        t = ctx.xp.tanh(GELUTanh.K * (x + GELUTanh.C * x * x * x))
+        return 0.5 * x * (1 + t)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        k, c = GELUTanh.K, GELUTanh.C
+        t = ctx.xp.tanh(k * (x + c * x * x * x))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x))
+
+
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit x * Phi(x) (Phi: the standard normal CDF).
+
+    ``approximate="tanh"`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``,
+    as GPT-2 and BERT did.
+
+    >>> shendu.gelu(shendu.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    x = _floating(x, "gelu")
+    if approximate == "none":
+        return GELU.apply(x)
+    if approximate == "tanh":
+        return GELUTanh.apply(x)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+class SiLU(Function):
+    """y = x sigmoid(x);   dy/dx = s (1 + x (1 - s)),  s = sigmoid(x)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * sigmoid_array(ctx.xp, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        s = sigmoid_of(ctx.xp, x)
+        return g * s * (1 + x * (1 - s))
+
+
+def silu(x):
+    """Sigmoid linear unit (swish) x * sigmoid(x).
+
+    >>> shendu.silu(shendu.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.2689,  0.0000,  0.7311])
+    """
+    return SiLU.apply(_floating(x, "silu"))
+
+
+swish = silu
+
+
+def _softplus_array(xp, x):
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): e^x would overflow for x = 1000
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _softplus_of(xp, x):
+    return softplus(x) if isinstance(x, Tensor) else _softplus_array(xp, x)
+
+
+class Softplus(Function):
+    """y = log(1 + e^(b x)) / b, and y = x where b x > threshold;
+    dy/dx = sigmoid(b x), and 1 where b x > threshold"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = x * beta
+        y = _softplus_array(ctx.xp, bx)
+        if beta != 1:
+            y = y / beta
+        return ctx.xp.where(bx > threshold, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        beta = ctx.beta
+        linear = _value(x) * beta > ctx.threshold
+        return ctx.xp.where(linear, g, g * sigmoid_of(ctx.xp, x * beta)), None, None
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """Smooth relu ``log(1 + e^(beta x)) / beta``; where ``beta * x > threshold`` it is
+    ``x`` (PyTorch's rule). Stable for any x (no overflow at x = 1000).
+
+    >>> shendu.softplus(shendu.tensor([-1000.0, 0.0, 30.0]))
+    tensor([ 0.0000,  0.6931, 30.0000])
+    """
+    return Softplus.apply(_floating(x, "softplus"), float(beta), float(threshold))
+
+
+class LogSigmoid(Function):
+    """y = log sigmoid(x) = -softplus(-x);   dy/dx = sigmoid(-x)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return -_softplus_array(ctx.xp, -x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * sigmoid_of(ctx.xp, -x)
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)), stable for any x (``-1000`` at x = -1000, not ``-inf``).
+
+    >>> shendu.logsigmoid(shendu.tensor([-100.0, 0.0]))
+    tensor([-100.0000,   -0.6931])
+    """
+    return LogSigmoid.apply(_floating(x, "logsigmoid"))
+
+
+class Mish(Function):
+    """y = x tanh(softplus(x));   dy/dx = t + x (1 - t^2) sigmoid(x),  t = tanh(softplus(x))"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * ctx.xp.tanh(_softplus_array(ctx.xp, x))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        xp = ctx.xp
+        t = xp.tanh(_softplus_of(xp, x))
+        return g * (t + x * (1 - t * t) * sigmoid_of(xp, x))
+
+
+def mish(x):
+    """Mish (Misra 2019): x * tanh(softplus(x)).
+
+    >>> shendu.mish(shendu.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.3034,  0.0000,  0.8651])
+    """
+    return Mish.apply(_floating(x, "mish"))
+
+
+class Softsign(Function):
+    """y = x / (1 + |x|);   dy/dx = 1 / (1 + |x|)^2"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + ctx.xp.abs(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / ctx.xp.square(1 + ctx.xp.abs(x))
+
+
+def softsign(x):
+    """x / (1 + |x|), in (-1, 1).
+
+    >>> shendu.softsign(shendu.tensor([-3.0, 1.0]))
+    tensor([-0.7500,  0.5000])
+    """
+    return Softsign.apply(_floating(x, "softsign"))
+
+
+# ---------------------------------------------------------------- piecewise linear
+class Hardtanh(Function):
+    """y = clip(x, lo, hi);   dy/dx = 1 where lo < x < hi, else 0 (PyTorch's rule:
+    unlike clamp, the boundaries get 0)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = lo, hi
+        return ctx.xp.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        v = _value(x)
+        return ctx.xp.where((v > lo) & (v < hi), g, 0), None, None
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """Clip to ``[min_val, max_val]``; the gradient is 1 strictly inside, 0 elsewhere.
+
+    >>> shendu.hardtanh(shendu.tensor([-2.0, 0.5, 2.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return Hardtanh.apply(_floating(x, "hardtanh"), min_val, max_val)
+
+
+def relu6(x):
+    """min(max(x, 0), 6): ``hardtanh(x, 0, 6)``, as in MobileNet.
+
+    >>> shendu.relu6(shendu.tensor([-1.0, 3.0, 8.0]))
+    tensor([0., 3., 6.])
+    """
+    return hardtanh(x, 0.0, 6.0)
+
+
+class Hardsigmoid(Function):
+    """y = clip(x / 6 + 1/2, 0, 1);   dy/dx = 1/6 where -3 < x < 3, else 0"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.clip(x / 6 + 0.5, 0, 1)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        v = _value(x)
+        return ctx.xp.where((v > -3) & (v < 3), g / 6, 0)
+
+
+def hardsigmoid(x):
+    """Piecewise-linear sigmoid ``clip(x / 6 + 1/2, 0, 1)``.
+
+    >>> shendu.hardsigmoid(shendu.tensor([-4.0, 0.0, 1.5]))
+    tensor([0.0000, 0.5000, 0.7500])
+    """
+    return Hardsigmoid.apply(_floating(x, "hardsigmoid"))
+
+
+class Hardswish(Function):
+    """y = x clip(x + 3, 0, 6) / 6;
+    dy/dx = 0 where x <= -3, x/3 + 1/2 where -3 < x < 3, 1 where x >= 3"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * ctx.xp.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        xp, v = ctx.xp, _value(x)
+        return xp.where(v >= 3, g, xp.where(v > -3, g * (x / 3 + 0.5), 0))
+
+
+def hardswish(x):
+    """x * hardsigmoid(x) (MobileNetV3).
+
+    >>> shendu.hardswish(shendu.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.0000,  0.6667,  4.0000])
+    """
+    return Hardswish.apply(_floating(x, "hardswish"))
+
+
+class Step(_ZeroGradient):
+    """y = 1 where x > threshold, else 0;   dy/dx = 0"""
+
+    @staticmethod
+    def forward(ctx, x, threshold):
+        return (x > threshold).astype(x.dtype)
+
+
+def step(x, threshold=0.0):
+    """The perceptron's step (Heaviside) function: 1 where ``x > threshold``, else 0.
+
+    The course's ``threshold_function`` (``(x > 0).astype(int)``), in the dtype of
+    ``x``. Its gradient is 0 everywhere, which is why perceptrons are not trained by
+    backpropagation; use ``sigmoid`` for that.
+
+    >>> shendu.step(shendu.tensor([-1, 1, 2]))
+    tensor([0, 1, 1])
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    return Step.apply(x, threshold)
+
+
+class Threshold(Function):
+    """y = x where x > threshold, else value;   dy/dx = 1 where x > threshold, else 0"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        return ctx.xp.where(x > threshold, x, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return ctx.xp.where(_value(x) > ctx.threshold, g, 0), None, None
+
+
+def threshold(x, threshold, value):
+    """``x`` where ``x > threshold``, else ``value`` (PyTorch's ``F.threshold``).
+
+    >>> shendu.threshold(shendu.tensor([0.5, 1.0, 2.0]), 1.0, -5.0)
+    tensor([-5., -5.,  2.])
+    """
+    return Threshold.apply(_floating(x, "threshold"), threshold, value)
+
+
+# ---------------------------------------------------------------- softmax
+def _softmax_axis(x, dim, axis, name):
+    """The axis to normalize over: ``dim``/``axis``, default -1 (the last axis).
+    0-d inputs are treated as one element (axis None)."""
+    ax = pick_axis(dim, axis)
+    if ax is None:
+        ax = -1
+    if isinstance(ax, tuple):
+        raise TypeError(f"{name}: dim must be one integer, got {ax}")
+    ax, = normalize_axes(ax, x.ndim, name)
+    return ax if x.ndim else None
+
+
+class Softmax(Function):
+    """y_i = e^(x_i - m) / sum_j e^(x_j - m)  (m = max_j x_j, so nothing overflows);
+    dL/dx = y * (g - sum(g * y))   (the Jacobian is never built)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        xp = ctx.xp
+        ctx.axis = axis
+        with np.errstate(invalid="ignore"):  # rows of -inf give nan, as in PyTorch
+            e = xp.exp(x - x.max(axis=axis, keepdims=True))
+            y = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - m - log sum_j e^(x_j - m)   (m = max_j x_j);
+    dL/dx = g - softmax(x) * sum(g) = g - e^y * sum(g)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        xp = ctx.xp
+        ctx.axis = axis
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shifted = x - x.max(axis=axis, keepdims=True)
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g - ctx.xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None
+
+
+def _softmax_input(x, dtype, name):
+    x = _floating(x, name)
+    if dtype is not None:
+        x = cast(x, dtype)
+    return x
+
+
+def softmax(x, dim=None, axis=None, dtype=None):
+    """Softmax along one axis: ``e^x / sum(e^x)``, each slice sums to 1.
+
+    Parameters
+    ----------
+    x : Tensor of any shape, e.g. logits ``(N, C)``
+    dim, axis : the axis to normalize over (PyTorch's ``dim`` or NumPy's ``axis``).
+        When neither is given it is the **last** axis (-1). (PyTorch's implicit choice
+        depends on the number of dimensions and is deprecated; we do not copy it.)
+    dtype : cast ``x`` to this dtype first (e.g. ``shendu.float64``).
+
+    Stable for any logits (the maximum is subtracted first): logits of 1e4 give no
+    overflow. A slice that is all ``-inf`` gives ``nan``, as in PyTorch.
+
+    >>> shendu.softmax(shendu.tensor([[1.0, 2.0, 3.0]]), dim=1)
+    tensor([[0.0900, 0.2447, 0.6652]])
+    """
+    x = _softmax_input(x, dtype, "softmax")
+    return Softmax.apply(x, _softmax_axis(x, dim, axis, "softmax"))
+
+
+def log_softmax(x, dim=None, axis=None, dtype=None):
+    """log(softmax(x)) along one axis, computed as ``x - logsumexp(x)`` (no log of 0).
+
+    Same arguments as ``softmax`` (default: the last axis). Feed it to ``nll_loss``
+    for a cross-entropy.
+
+    >>> shendu.log_softmax(shendu.tensor([[1.0, 2.0, 3.0]]), dim=-1)
+    tensor([[-2.4076, -1.4076, -0.4076]])
+    """
+    x = _softmax_input(x, dtype, "log_softmax")
+    return LogSoftmax.apply(x, _softmax_axis(x, dim, axis, "log_softmax"))

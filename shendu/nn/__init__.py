@@ -1,0 +1,25 @@
+"""``shendu.nn``: modules (layers), parameters, initialization and the functional API.
+
+>>> import shendu
+>>> from shendu import nn
+>>> model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+>>> model(shendu.ones(3, 2)).shape
+(3, 1)
+"""
+from .parameter import Parameter
+from .module import Module, RemovableHandle
+from .container import Sequential, ModuleList, ModuleDict, ParameterList
+from .linear import Identity, Linear, Bilinear
+from .activation import *  # noqa: F401,F403
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from .embedding import Embedding
+from .flatten import Flatten, Unflatten
+from .summary import summary, ModelSummary
+from . import init, functional, utils
+
+try:  # loss modules (shendu/nn/loss.py) are written alongside
+    from .loss import *  # noqa: F401,F403
+except ModuleNotFoundError as _e:  # pragma: no cover - only before nn/loss.py exists
+    if _e.name != __name__ + ".loss":
+        raise

@@ -1,0 +1,59 @@
+"""Stateless functions: what the layers of ``shendu.nn`` compute, without the weights.
+
+``import shendu.nn.functional as F`` then ``F.relu(x)``, ``F.linear(x, w, b)``,
+``F.dropout(x, 0.5, training)``, ``F.cross_entropy(logits, y)``... The names and
+arguments are PyTorch's. Each function lives with its Function (forward and backward)
+in ``shendu.ops``; this module gathers them in one namespace.
+
+>>> import shendu
+>>> import shendu.nn.functional as F
+>>> F.relu(shendu.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+>>> F.softmax(shendu.tensor([[1.0, 1.0]]), dim=1)
+tensor([[0.5000, 0.5000]])
+"""
+from __future__ import annotations
+
+from ..ops.activation import *  # noqa: F401,F403  relu, gelu, softmax, log_softmax, ...
+from ..ops.activation import __all__ as _activation_names
+from ..ops.elementwise import sigmoid, tanh
+from ..ops.linear import linear, bilinear
+from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropout
+from ..ops.norm import batch_norm, layer_norm
+from ..ops.embedding import embedding
+from ..ops.indexing import one_hot
+from ..ops.shape import pad
+from .. import ops as _ops
+
+try:  # losses (shendu/ops/loss.py) are written alongside; until they land F works without
+    from ..ops.loss import *  # noqa: F401,F403
+    from ..ops.loss import __all__ as _loss_names
+except ModuleNotFoundError as _e:  # pragma: no cover - only before ops/loss.py exists
+    if _e.name != __name__.rsplit(".", 2)[0] + ".ops.loss":
+        raise
+    _loss_names = []
+
+
+def softmin(input, dim=None, dtype=None):
+    """``softmax(-x)`` along ``dim`` (the last axis when None).
+
+    >>> F.softmin(shendu.tensor([0.0, 0.0]))
+    tensor([0.5000, 0.5000])
+    """
+    return _ops.softmax(-input, dim=dim, dtype=dtype)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``x / max(||x||_p, eps)`` along ``dim``: unit vectors (PyTorch's ``F.normalize``).
+
+    >>> F.normalize(shendu.tensor([[3.0, 4.0]]))
+    tensor([[0.6000, 0.8000]])
+    """
+    norm = _ops.norm(input, p, dim, True)
+    return input / _ops.clamp(norm, eps, None)
+
+
+__all__ = sorted(set(_activation_names) | set(_loss_names) | {
+    "sigmoid", "tanh", "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d",
+    "alpha_dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "softmin",
+    "normalize"})

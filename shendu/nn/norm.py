@@ -1,0 +1,194 @@
+"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``.
+
+>>> import shendu
+>>> from shendu import nn
+>>> bn = nn.BatchNorm1d(3)
+>>> y = bn(shendu.randn(16, 3))          # training: normalized with the batch's stats
+>>> [name for name, _ in bn.named_buffers()]
+['running_mean', 'running_var', 'num_batches_tracked']
+>>> nn.LayerNorm(8)(shendu.randn(2, 5, 8)).shape
+(2, 5, 8)
+"""
+from __future__ import annotations
+
+import numbers
+
+from .. import backend
+from ..autograd.tensor import Tensor
+from ..ops import creation
+from ..ops.norm import batch_norm, layer_norm
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    """Shared code of the BatchNorm layers (they differ only in the accepted ranks)."""
+
+    _ranks = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive integer "
+                             f"(the number of channels C), got {num_features!r}")
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = backend.to_dtype(dtype)
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(creation.empty(num_features, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean",
+                                 creation.zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var",
+                                 creation.ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked",
+                                 creation.zeros((), dtype=backend.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input(self, input):
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor, got {type(input).__name__}")
+        if input.ndim not in self._ranks:
+            raise ValueError(f"{name}: expected {' or '.join(f'{r}D' for r in self._ranks)} "
+                             f"input (got {input.ndim}D input of shape {input.shape})")
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{name}({self.num_features}) got input of shape {input.shape}: "
+                             f"expected {self.num_features} channels in dimension 1")
+
+    def forward(self, input):
+        self._check_input(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return batch_norm(input, self.running_mean if track else None,
+                          self.running_var if track else None, self.weight, self.bias,
+                          use_batch_stats, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization (Ioffe & Szegedy 2015) of ``(N, C)`` or ``(N, C, L)`` inputs.
+
+    In training, each channel is normalized with the mean and (biased) variance of the
+    batch, then scaled by ``weight`` (gamma, starts at 1) and shifted by ``bias`` (beta,
+    starts at 0). The running averages ``running_mean`` / ``running_var`` (unbiased
+    variance) are updated with ``momentum`` (``None``: a cumulative average) and used
+    in evaluation mode instead of the batch's statistics.
+
+    Parameters
+    ----------
+    num_features : int, C
+    eps : float, default 1e-5, added to the variance
+    momentum : float or None, default 0.1
+    affine : bool, default True, learn weight and bias
+    track_running_stats : bool, default True
+    bias : bool, default True (keyword only), learn the shift when ``affine``
+    """
+
+    _ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of ``(N, C, H, W)`` inputs (per channel, over N, H and W);
+    see ``BatchNorm1d``."""
+
+    _ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of ``(N, C, D, H, W)`` inputs; see ``BatchNorm1d``."""
+
+    _ranks = (5,)
+
+
+class LayerNorm(Module):
+    """Layer normalization (Ba et al. 2016): each sample is normalized over its last
+    dimensions ``normalized_shape``, then scaled and shifted element-wise. Same in
+    training and evaluation.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple, the trailing shape, e.g. ``d_model``
+    eps : float, default 1e-5
+    elementwise_affine : bool, default True, learn ``weight`` (ones) and ``bias`` (zeros)
+    bias : bool, default True
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = backend.to_dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(creation.empty(self.normalized_shape, dtype=dtype,
+                                                   device=device))
+            if bias:
+                self.bias = Parameter(creation.empty(self.normalized_shape, dtype=dtype,
+                                                     device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        shape = self.normalized_shape
+        if isinstance(input, Tensor) and input.shape[len(input.shape) - len(shape):] != shape:
+            raise ValueError(f"LayerNorm({shape}) got input of shape {input.shape}: expected "
+                             f"its last dimensions to be {shape}")
+        return layer_norm(input, shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

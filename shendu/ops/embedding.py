@@ -1,0 +1,109 @@
+"""``embedding``: rows of a weight matrix picked by integer ids (``nn.Embedding``).
+
+The backward adds each output gradient into the row it came from; ids that repeat
+accumulate. That scatter-add is one ``bincount`` over ``row * dim + column`` (faster
+than ``np.add.at``, and CuPy has it too).
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["embedding"]
+
+
+def _scatter_rows(xp, g, indices, num_embeddings, padding_idx):
+    """dW of shape (num_embeddings, D): dW[k] = sum of g[p] over positions p with
+    indices[p] == k; the padding row stays 0."""
+    dim = g.shape[-1]
+    rows = indices.reshape(-1)
+    flat = (rows[:, None] * dim + xp.arange(dim)).reshape(-1)
+    dw = xp.bincount(flat, weights=g.reshape(-1), minlength=num_embeddings * dim)
+    dw = dw.reshape(num_embeddings, dim).astype(g.dtype, copy=False)
+    if padding_idx is not None:
+        dw[padding_idx] = 0
+    return dw
+
+
+class Embedding(Function):
+    """y[p] = W[idx[p]];   dL/dW[k] = sum_{p : idx[p] = k} g[p]   (0 for padding_idx)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        ctx.indices = indices
+        ctx.num_embeddings = weight.shape[0]
+        ctx.padding_idx = padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):  # double backward: the scatter is itself differentiable
+            return EmbeddingBackward.apply(g, ctx.indices, ctx.num_embeddings,
+                                           ctx.padding_idx), None, None
+        return _scatter_rows(ctx.xp, g, ctx.indices, ctx.num_embeddings, ctx.padding_idx), None, None
+
+
+class EmbeddingBackward(Function):
+    """dW = scatter-add of g into rows idx;   its own gradient: gg[idx] (0 at padding)"""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, g, indices, num_embeddings, padding_idx):
+        ctx.indices = indices
+        ctx.padding_idx = padding_idx
+        return _scatter_rows(ctx.xp, g, indices, num_embeddings, padding_idx)
+
+    @staticmethod
+    def backward(ctx, gg):
+        idx, pad = ctx.indices, ctx.padding_idx
+        if isinstance(gg, Tensor):
+            out = Embedding.apply(gg, idx, None)
+        else:
+            out = gg[idx]
+        if pad is not None:  # the padding row never received anything
+            keep = (idx != pad)[..., None].astype(gg.dtype)
+            out = out * (Tensor._make(keep) if isinstance(gg, Tensor) else keep)
+        return out, None, None, None
+
+
+def embedding(input, weight, padding_idx=None):
+    """Look up rows of ``weight``: ``weight[input]`` (PyTorch's ``F.embedding``).
+
+    Parameters
+    ----------
+    input : integer Tensor of any shape (...), ids in ``0 .. num_embeddings - 1``
+    weight : Tensor (num_embeddings, embedding_dim)
+    padding_idx : int, optional
+        The row for this id gets no gradient (it stays as initialized, usually 0).
+
+    Returns
+    -------
+    Tensor (..., embedding_dim)
+
+    >>> w = shendu.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+    >>> shendu.nn.functional.embedding(shendu.tensor([[2, 1]]), w)
+    tensor([[[3., 4.],
+             [1., 2.]]])
+    """
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError("embedding: weight must be a 2-D Tensor (num_embeddings, "
+                         f"embedding_dim), got {getattr(weight, 'shape', type(weight).__name__)}")
+    idx = input.data if isinstance(input, Tensor) else weight.xp.asarray(input)
+    n = weight.shape[0]
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor (token ids), got "
+                        f"{idx.dtype}; convert them with .long()")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"embedding: index {bad} is out of range for an embedding with "
+                             f"num_embeddings={n} (valid ids are 0..{n - 1}, the largest id "
+                             f"in the input is {hi})")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
+                             f"num_embeddings={n}")
+        padding_idx = int(padding_idx) % n
+    return Embedding.apply(weight, idx, padding_idx)

@@ -102,7 +102,8 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
         if isinstance(g.data, np.generic):
             g.data = np.array(g.data)
         c = backend.move(xp.asarray(coef), g.device).astype(g.data.dtype)
-        g.data *= c
+        with np.errstate(invalid="ignore"):  # inf * 0 gives NaN, as in PyTorch
+            g.data *= c
         g._version += 1
 
 

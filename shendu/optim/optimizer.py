@@ -92,6 +92,10 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {_typename(params)}; write "
                             f"{type(self).__name__}([w], ...) for a single tensor")
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
         if isinstance(params, dict):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a single dict; put the parameter group "
@@ -227,9 +231,28 @@ class Optimizer:
                             f"shape {p.shape} but its .grad has shape {tuple(grad.shape)}")
                     if isinstance(p.data, np.generic):  # a NumPy scalar cannot be updated in place
                         p.data = np.array(p.data)
-                    self._update(p, grad, self.state[p], group)
+                    if p.data.ndim == 0:
+                        self._update_0d(p, grad, self.state[p], group)
+                    else:
+                        self._update(p, grad, self.state[p], group)
                     p._version += 1
         return loss
+
+    def _update_0d(self, p, grad, state, group):
+        """Update a 0-d parameter through 1-element views: NumPy ufuncs return scalars,
+        not arrays, for 0-d operands, so the in-place rules need at least 1 dimension."""
+        data = p.data
+        one = [t for t in state.values() if isinstance(t, Tensor) and t.data.ndim == 0]
+        for t in one:
+            t.data = t.data.reshape(1)
+        p.data = data.reshape(1)  # a view: writes go to the 0-d array
+        try:
+            self._update(p, grad.reshape(1), state, group)
+        finally:
+            p.data = data
+            for t in state.values():
+                if isinstance(t, Tensor) and t.data.shape == (1,):
+                    t.data = t.data.reshape(())
 
     def _update(self, p, grad, state, group):
         """Update ``p.data`` in place from its gradient array ``grad`` (subclasses)."""

@@ -13,7 +13,7 @@ tensor([1., 1., 1.])
 """
 from __future__ import annotations
 
-from ..ops import dropout as _F
+from ..ops.dropout import _check_p, alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from .module import Module
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
@@ -22,7 +22,7 @@ __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        _F._check_p(p, type(self).__name__)
+        _check_p(p, type(self).__name__)
         self.p = p
         self.inplace = inplace
 
@@ -41,14 +41,14 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, input):
-        return _F.dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training)
 
 
 class Dropout1d(_DropoutNd):
     """Zero whole channels of ``(N, C, L)`` inputs with probability ``p`` (training)."""
 
     def forward(self, input):
-        return _F.dropout1d(input, self.p, self.training)
+        return dropout1d(input, self.p, self.training)
 
 
 class Dropout2d(_DropoutNd):
@@ -56,18 +56,18 @@ class Dropout2d(_DropoutNd):
     ``p`` (training)."""
 
     def forward(self, input):
-        return _F.dropout2d(input, self.p, self.training)
+        return dropout2d(input, self.p, self.training)
 
 
 class Dropout3d(_DropoutNd):
     """Zero whole channels of ``(N, C, D, H, W)`` inputs with probability ``p`` (training)."""
 
     def forward(self, input):
-        return _F.dropout3d(input, self.p, self.training)
+        return dropout3d(input, self.p, self.training)
 
 
 class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks: keeps the input's mean and variance (training only)."""
 
     def forward(self, input):
-        return _F.alpha_dropout(input, self.p, self.training)
+        return alpha_dropout(input, self.p, self.training)

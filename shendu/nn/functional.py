@@ -19,7 +19,7 @@ from ..ops.activation import __all__ as _activation_names
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.linear import linear, bilinear
 from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropout
-from ..ops.norm import batch_norm, layer_norm
+from ..ops.normalization import batch_norm, layer_norm
 from ..ops.embedding import embedding
 from ..ops.indexing import one_hot
 from ..ops.shape import pad

@@ -16,7 +16,7 @@ import numbers
 from .. import backend
 from ..autograd.tensor import Tensor
 from ..ops import creation
-from ..ops.norm import batch_norm, layer_norm
+from ..ops.normalization import batch_norm, layer_norm
 from . import init
 from .module import Module
 from .parameter import Parameter

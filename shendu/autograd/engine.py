@@ -100,18 +100,23 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 _check_grad_shape(node, t, g)
                 if t._node is None:
                     prev = leaf_grads.get(id(t))
-                    leaf_grads[id(t)] = (t, g if prev is None else prev[1] + g)
+                    leaf_grads[id(t)] = (t, g) if prev is None else (t, prev[1] + g, True)
                 else:
                     buf = buffers.setdefault(id(t._node), [None] * len(t._node.out_meta))
                     buf[t._out_index] = _add(buf[t._out_index], g)
             if not retain_graph:
                 _free(node)
-        for t, g in leaf_grads.values():
+        delivered = set()
+        for t, g, *summed in leaf_grads.values():
             if capture is not None:
                 if id(t) in capture:
                     capture[id(t)] = g
             else:
-                _accumulate(t, g, create_graph)
+                # An array made by our own sum, or fresh from a backward and not handed to
+                # another leaf, can become .grad as is; anything else is copied.
+                owned = bool(summed) or (getattr(g, "base", 0) is None and id(g) not in delivered)
+                delivered.add(id(g))
+                _accumulate(t, g, create_graph, owned)
 
 
 def _prune(order, capture):
@@ -184,7 +189,7 @@ def _free(node):
     node.__dict__.clear()
 
 
-def _accumulate(t, g, create_graph):
+def _accumulate(t, g, create_graph, owned=False):
     """``t.grad += g``, never writing into an array another tensor may share."""
     if create_graph:
         if not isinstance(g, Tensor):
@@ -198,7 +203,7 @@ def _accumulate(t, g, create_graph):
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
     if t.grad is None:
-        t.grad = Tensor._make(g.copy())
+        t.grad = Tensor._make(g if owned else g.copy())
     else:
         t.grad = Tensor._make(t.grad.data + g)
 

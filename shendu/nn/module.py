@@ -161,9 +161,9 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "." (got "{name}")')
+            raise KeyError(f'{kind} name must not contain "." (got "{name}")')
         if name == "":
-            raise KeyError(f'{kind} name can\'t be empty string ""')
+            raise KeyError(f'{kind} name must not be the empty string ""')
 
     def register_parameter(self, name, param):
         """Add ``param`` (a Parameter or None) under ``name``."""

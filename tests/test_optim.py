@@ -538,3 +538,13 @@ def test_clip_grad_value():
 def test_clip_empty_generator_warns():
     with pytest.warns(UserWarning, match="empty generator"):
         optim.clip_grad_norm_((p for p in []), 1.0)
+
+
+@pytest.mark.parametrize("module", ["optimizer", "sgd", "adagrad", "adadelta", "rmsprop",
+                                    "adam", "nadam", "clip", "lr_scheduler"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+    mod = importlib.import_module(f"shendu.optim.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

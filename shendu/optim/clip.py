@@ -66,6 +66,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     """The ``norm_type``-norm of all ``tensors`` together, as if concatenated into one
     vector (the norm of their norms). Returns a 0-d Tensor.
 
+    >>> import shendu
     >>> get_total_norm([shendu.tensor([3.0]), shendu.tensor([4.0])])
     tensor(5.)
     """
@@ -127,6 +128,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Examples
     --------
+    >>> import shendu
     >>> w = shendu.tensor([3.0, 4.0], requires_grad=True)
     >>> (w * w).sum().backward()
     >>> clip_grad_norm_(w, 5.0), w.grad
@@ -142,6 +144,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clip every gradient of ``parameters`` into ``[-clip_value, clip_value]``, in place.
 
+    >>> import shendu
     >>> w = shendu.tensor([3.0, -4.0], requires_grad=True)
     >>> (w * w).sum().backward()
     >>> clip_grad_value_([w], 1.0); w.grad

@@ -51,8 +51,9 @@ required = _RequiredParameter()
 
 
 def _typename(x):
-    return type(x).__module__ + "." + type(x).__qualname__ if not isinstance(x, Tensor) \
-        else "shendu.Tensor"
+    if type(x) is Tensor:
+        return "shendu.Tensor"
+    return type(x).__module__ + "." + type(x).__qualname__
 
 
 def _counts_steps(step):

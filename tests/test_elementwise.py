@@ -257,6 +257,12 @@ def test_mixed_dtype_gradients_come_back_in_each_inputs_dtype():
     y.sum().backward()
     assert a.grad.dtype == shendu.float32 and b.grad.dtype == shendu.float64
     np.testing.assert_array_equal(a.grad.numpy() + b.grad.numpy(), [1, 1, 1])
+    a.grad = b.grad = None
+    y = shendu.where(COND_34[0, :3], a, b)
+    assert y.dtype == shendu.float64
+    (y * 2).sum().backward()
+    assert a.grad.dtype == shendu.float32 and b.grad.dtype == shendu.float64
+    np.testing.assert_array_equal(a.grad.numpy(), 2.0 * COND_34[0, :3])
 
 
 # ------------------------------------------------------------------ stability

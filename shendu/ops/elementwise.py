@@ -843,14 +843,15 @@ class Where(Function):
     def forward(ctx, condition, x, y):
         ctx.condition = condition
         ctx.shapes = shape_of(x), shape_of(y)
+        ctx.dtypes = getattr(x, "dtype", None), getattr(y, "dtype", None)
         return ctx.xp.where(condition, x, y)
 
     @staticmethod
     def backward(ctx, g):
         c = ctx.condition
-        sx, sy = ctx.shapes
-        gx = unbroadcast(g * c, sx) if ctx.needs_input_grad[1] else None
-        gy = unbroadcast(g * ~c, sy) if ctx.needs_input_grad[2] else None
+        (sx, sy), (dx, dy) = ctx.shapes, ctx.dtypes
+        gx = _as_dtype(unbroadcast(g * c, sx), dx) if ctx.needs_input_grad[1] else None
+        gy = _as_dtype(unbroadcast(g * ~c, sy), dy) if ctx.needs_input_grad[2] else None
         return None, gx, gy
 
 

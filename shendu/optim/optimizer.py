@@ -156,12 +156,8 @@ class Optimizer:
                 raise ValueError(f"can't optimize a non-leaf Tensor ({where}, made by "
                                  f"{p.grad_fn.fn.__name__}): optimize the leaf tensors it "
                                  "was computed from")
-            if not p.requires_grad:
-                raise ValueError(
-                    f"optimizing a tensor that doesn't require grad ({where}, shape "
-                    f"{p.shape}): it would never get a .grad. Create it with "
-                    "requires_grad=True, or leave frozen parameters out: "
-                    f"{type(self).__name__}([p for p in model.parameters() if p.requires_grad])")
+            # Like PyTorch, a frozen tensor (requires_grad=False) is accepted: it never
+            # gets a .grad, so step() skips it; unfreezing it later makes it train.
 
         for name, default in self.defaults.items():
             if default is required and name not in group:

@@ -58,10 +58,11 @@ def _check_linear(x, weight, bias, name):
         raise ValueError(f"{name} got input of shape {x.shape}: expected the last dimension "
                          f"to be {weight.shape[1]}{hint}")
     if x.dtype != weight.dtype:
-        kind = "an integer" if x.dtype.kind in "iub" else x.dtype
-        raise TypeError(f"{name}: the input is {kind} ({x.dtype}) but the weight is "
-                        f"{weight.dtype}; convert the input (x.to(shendu.{weight.dtype})) or "
-                        f"the model (model.to(shendu.{x.dtype}))")
+        got = f"an integer tensor ({x.dtype})" if x.dtype.kind in "iub" else x.dtype
+        raise TypeError(f"{name}: the input is {got} but the weight is {weight.dtype}; convert "
+                        f"the input (x.to(shendu.{weight.dtype}))"
+                        + ("" if x.dtype.kind in "iub" else
+                           f" or the model (model.to(shendu.{x.dtype}))"))
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"{name}: bias must have shape ({weight.shape[0]},), got {bias.shape}")
 

@@ -238,7 +238,8 @@ def test_dropout_probability_is_validated(p):
 def test_functional_namespace():
     for name in ["relu", "gelu", "softmax", "log_softmax", "sigmoid", "tanh", "linear",
                  "dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad",
-                 "leaky_relu", "elu", "selu", "softplus", "hardtanh", "normalize", "softmin"]:
+                 "leaky_relu", "elu", "selu", "softplus", "hardtanh", "normalize", "softmin",
+                 "cross_entropy", "mse_loss", "nll_loss", "binary_cross_entropy"]:
         assert callable(getattr(F, name)), name
         assert name in F.__all__
     np.testing.assert_allclose(F.normalize(shendu.tensor([[3.0, 4.0]])).numpy(), [[0.6, 0.8]])

@@ -18,8 +18,4 @@ from .flatten import Flatten, Unflatten
 from .summary import summary, ModelSummary
 from . import init, functional, utils
 
-try:  # loss modules (shendu/nn/loss.py) are written alongside
-    from .loss import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:  # pragma: no cover - only before nn/loss.py exists
-    if _e.name != __name__ + ".loss":
-        raise
+from .loss import *  # noqa: F401,F403  MSELoss, CrossEntropyLoss, ...

@@ -25,14 +25,8 @@ from ..ops.indexing import one_hot
 from ..ops.shape import pad
 from .. import ops as _ops
 
-try:  # losses (shendu/ops/loss.py) are written alongside; until they land F works without
-    from ..ops.loss import *  # noqa: F401,F403
-    from ..ops.loss import __all__ as _loss_names
-except ModuleNotFoundError as _e:  # pragma: no cover - only before ops/loss.py exists
-    if _e.name != __name__.rsplit(".", 2)[0] + ".ops.loss":
-        raise
-    _loss_names = []
-
+from ..ops.loss import *  # noqa: F401,F403  mse_loss, cross_entropy, nll_loss, ...
+from ..ops.loss import __all__ as _loss_names
 
 def softmin(input, dim=None, dtype=None):
     """``softmax(-x)`` along ``dim`` (the last axis when None).

@@ -72,7 +72,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     training : bool, apply dropout (True) or pass through (False)
     inplace : accepted for PyTorch compatibility; shendu always returns a new tensor
 
-    >>> shendu.manual_seed(0)
+    >>> _ = shendu.manual_seed(0)
     >>> y = shendu.nn.functional.dropout(shendu.ones(1000), p=0.5)
     >>> sorted(set(y.tolist()))
     [0.0, 2.0]

@@ -198,8 +198,8 @@ rng = _RNG()
 def manual_seed(seed: int):
     """Seed every random op in shendu (tensors, dropout, init, shuffling).
 
-    >>> shendu.manual_seed(0); a = shendu.rand(2)
-    >>> shendu.manual_seed(0); bool((a == shendu.rand(2)).all())
+    >>> _ = shendu.manual_seed(0); a = shendu.rand(2)
+    >>> _ = shendu.manual_seed(0); bool((a == shendu.rand(2)).all())
     True
     """
     rng.seed(_builtins.int(seed))

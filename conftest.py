@@ -1,0 +1,18 @@
+"""Doctests in shendu/ see ``shendu`` and ``np`` without importing them, and start seeded."""
+import numpy as np
+import pytest
+
+import shendu
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    doctest_namespace["shendu"] = shendu
+    doctest_namespace["np"] = np
+    try:  # F, nn, optim as a PyTorch user writes them
+        import shendu.nn as nn
+        import shendu.nn.functional as F
+        doctest_namespace.update(nn=nn, F=F, optim=shendu.optim)
+    except ImportError:
+        pass
+    shendu.manual_seed(0)

@@ -200,6 +200,9 @@ for r in REDUCTIONS:
                               lambda T, x, kw=kw, r=r, p=p: tF().multi_margin_loss(
                                   x, T(T6), p=p, margin=0.8, reduction=r, **kw(T)),
                               [(6, 4)]))
+CASES.append(pair("multi_margin_p2_of_tanh",   # second derivatives carry g through the backward
+                  lambda T, x: L.multi_margin_loss(x.tanh(), T(T6), p=2),
+                  lambda T, x: tF().multi_margin_loss(x.tanh(), T(T6), p=2), [(6, 4)]))
 CASES.append(pair("multi_margin_unbatched", lambda T, x: L.multi_margin_loss(x, T(T0)),
                   lambda T, x: tF().multi_margin_loss(x, T(T0)), [(4,)]))
 
@@ -614,3 +617,13 @@ def test_training_step_with_module_decreases_loss():
             for p in model.parameters():
                 p.sub_(p.grad, alpha=0.5)
     assert float(loss) < 0.5 * first
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import shendu.nn.loss
+    import shendu.ops.loss
+    for module in (shendu.ops.loss, shendu.nn.loss):
+        result = doctest.testmod(module, extraglobs={"F": L, "shendu": shendu, "nn": nn})
+        assert result.attempted > 0 and result.failed == 0, module.__name__

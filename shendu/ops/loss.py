@@ -78,19 +78,19 @@ def _constant(x, w, what, name):
     return w
 
 
-def _pair_shape(name, x, t, what=("input", "target")):
-    """Warn (as PyTorch does) when two shapes differ but broadcast; raise when they don't."""
+def _pair_shape(name, x, t, stacklevel=3):
+    """Warn (as PyTorch does) when the shapes differ but broadcast; raise when they don't."""
     sx, st = x.shape, t.shape
     if sx == st:
         return
     try:
         shape = np.broadcast_shapes(sx, st)
     except ValueError:
-        raise ValueError(f"{name}: {what[0]} {sx} and {what[1]} {st} have different shapes "
-                         f"that do not broadcast; give a {what[1]} of shape {sx}") from None
-    warnings.warn(f"{name}: {what[0]} {sx} and {what[1]} {st} have different shapes; they "
+        raise ValueError(f"{name}: input {sx} and target {st} have different shapes that "
+                         f"do not broadcast; give a target of shape {sx}") from None
+    warnings.warn(f"{name}: input {sx} and target {st} have different shapes; they "
                   f"broadcast to {shape}, which is likely not what you want: reshape the "
-                  f"{what[1]} to {sx}", UserWarning, stacklevel=3)
+                  f"target to {sx}", UserWarning, stacklevel=stacklevel)
 
 
 def _reduce(xp, loss, reduction, norm=None):
@@ -109,15 +109,14 @@ def _scale(g, reduction, norm):
     return g / (norm or 1) if reduction == "mean" else g
 
 
-def _reduce_tensor(loss, reduction, norm=None):
+def _reduce_tensor(loss, reduction):
     """``_reduce`` for losses composed of Tensor ops."""
     if reduction == "none":
         return loss
     s = loss.sum()
     if reduction == "mean":
-        n = loss.numel() if norm is None else norm
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = s / n
+            s = s / loss.numel()
     return s
 
 
@@ -216,11 +215,10 @@ def _difference_loss(name, fn, input, target, reduction, weight, weighted_mean, 
     _check_reduction(name, reduction)
     x = _input(name, input)
     t = _target(x, target)
-    _pair_shape(name, x, t)
+    _pair_shape(name, x, t, stacklevel=4)
     if weight is None:
         return fn.apply(x, t, reduction=reduction, **opts)
-    if not isinstance(weight, Tensor):
-        weight = Tensor(x.xp.asarray(weight, dtype=x.dtype))
+    weight = _target(x, weight)   # differentiable when it requires grad
     if weight.shape != x.shape:
         raise ValueError(f"{name}: weight of shape {weight.shape} must have the input's "
                          f"shape {x.shape}")
@@ -273,7 +271,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     element; ``'mean'`` then averages ``w l`` over elements, as PyTorch.
 
     >>> F.huber_loss(shendu.tensor([0.5, 3.0]), shendu.tensor([0.0, 0.0]), delta=2.0)
-    tensor(1.0625)
+    tensor(2.0625)
     """
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
@@ -413,6 +411,17 @@ def _class_axis(name, x):
     return 0 if x.ndim == 1 else 1
 
 
+def _class_weight(name, x, weight, C):
+    """Class weights as a constant (C,) array of the input's dtype, or None."""
+    if weight is None:
+        return None
+    w = (weight.data if isinstance(weight, Tensor) else x.xp.asarray(weight)).astype(x.dtype)
+    if tuple(w.shape) != (C,):
+        raise ValueError(f"{name}: weight of shape {tuple(w.shape)} must have one entry per "
+                         f"class, shape ({C},), for input {x.shape}")
+    return w
+
+
 def _class_index_target(name, x, target, weight, ignore_index):
     """Check class-index targets; return (safe targets, valid mask, per-sample weight
     (0 where ignored), class weights array or None)."""
@@ -432,12 +441,7 @@ def _class_index_target(name, x, target, weight, ignore_index):
         raise IndexError(f"{name}: target class {int(t[bad].reshape(-1)[0])} is out of "
                          f"range for input {x.shape} with {C} classes (expected 0..{C - 1}, "
                          f"or ignore_index={ignore_index})")
-    w = None
-    if weight is not None:
-        w = (weight.data if isinstance(weight, Tensor) else x.xp.asarray(weight)).astype(x.dtype)
-        if tuple(w.shape) != (C,):
-            raise ValueError(f"{name}: weight of shape {tuple(w.shape)} must have one entry "
-                             f"per class, shape ({C},), for input {x.shape}")
+    w = _class_weight(name, x, weight, C)
     safe = x.xp.where(valid, t, 0)
     wt = valid.astype(x.dtype) if w is None else w[safe] * valid
     return safe, valid, wt, w
@@ -483,22 +487,26 @@ class CrossEntropy(Function):
         C = x.shape[ca]
         m = x.max(axis=ca, keepdims=True)   # shift by the max: exp never overflows
         shifted = x - m
-        logp = shifted - xp.log(xp.exp(shifted).sum(axis=ca, keepdims=True))
+        e = xp.exp(shifted)
+        total = e.sum(axis=ca, keepdims=True)
+        lse = xp.log(total)
         wc = None if weight is None else _class_shaped(weight, x.ndim, ca)
+        logp = shifted - lse if probs or eps else None
         if probs:
             q = t if eps == 0 else t * (1 - eps) + eps / C
             loss = -((q if wc is None else q * wc) * logp).sum(axis=ca)
             norm = loss.size
-        else:
-            picked = xp.take_along_axis(logp, xp.expand_dims(t, ca), axis=ca).squeeze(ca)
+        else:   # only the targets' log-probabilities are needed: gather, then subtract
+            picked = (xp.take_along_axis(shifted, xp.expand_dims(t, ca), axis=ca) - lse).squeeze(ca)
             loss = -wt * picked if eps == 0 else -(1 - eps) * wt * picked
             if eps:
                 smooth = -(logp if wc is None else logp * wc).sum(axis=ca)
                 loss = loss + eps / C * smooth * valid
             norm = wt.sum()
             ctx.t, ctx.valid, ctx.wt = t, valid, wt
+        e /= total                           # softmax, kept for backward
         ctx.save_for_backward(x, t if probs else None)
-        ctx.m, ctx.logp, ctx.wc, ctx.array_module = m, logp, wc, xp
+        ctx.p, ctx.logp, ctx.m, ctx.wc, ctx.array_module = e, logp, m, wc, xp
         ctx.ca, ctx.C, ctx.probs, ctx.eps = ca, C, probs, eps
         ctx.reduction, ctx.norm = reduction, float(norm)
         return _reduce(xp, loss, reduction, norm)
@@ -507,26 +515,55 @@ class CrossEntropy(Function):
     def backward(ctx, g):
         x, t = ctx.saved_tensors
         xp, ca, C, eps, wc = ctx.xp, ctx.ca, ctx.C, ctx.eps, ctx.wc
+        gk = _expand_none(g, ctx.reduction, ctx.norm, ca)
+        keep = _keep_class_axis(ca)
+        if not ctx.probs and not ctx.tensor_mode:
+            return CrossEntropy._index_grad(ctx, g, gk, keep), None
         if ctx.tensor_mode:   # recompute from the graph's x, so it differentiates again
             shifted = x - ctx.m
             logp = shifted - xp.log(xp.exp(shifted).sum(axis=ca, keepdims=True))
+            p = xp.exp(logp)
         else:
-            logp = ctx.logp
-        gk = _expand_none(g, ctx.reduction, ctx.norm, ca)
+            logp, p = ctx.logp, ctx.p
         if ctx.probs:
             q = t if eps == 0 else t * (1 - eps) + eps / C
             A = q if wc is None else q * wc
         else:
-            keep = _keep_class_axis(ca)
             A = _onehot(ctx.array_module, ctx.t, C, x.ndim, ca) * keep(ctx.wt * (1 - eps))
             if eps:
                 A = A + eps / C * (1 if wc is None else wc) * keep(ctx.valid)
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = (xp.exp(logp) * A.sum(axis=ca, keepdims=True) - A) * gk
+            gx = (p * A.sum(axis=ca, keepdims=True) - A) * gk
         if ctx.probs and ctx.needs_input_grad[1]:
             gt = -(1 - eps) * logp * gk if wc is None else -(1 - eps) * logp * wc * gk
         return gx, gt
+
+    @staticmethod
+    def _index_grad(ctx, g, gk, keep):
+        """The same gradient for class indices without building A: p times the row sums
+        of A, then the target entries corrected in place (one pass over (N, C, ...))."""
+        xp, ca, C, eps, wc, wt = ctx.array_module, ctx.ca, ctx.C, ctx.eps, ctx.wc, ctx.wt
+        rows = (1 - eps) * wt
+        if eps:
+            rows = rows + (eps if wc is None else eps / C * float(wc.sum())) * ctx.valid
+        gx = ctx.p * (keep(rows) * gk)
+        if eps:
+            gx -= eps / C * (1 if wc is None else wc) * keep(ctx.valid) * gk
+        sample_g = g if ctx.reduction == "none" else _scale(g, ctx.reduction, ctx.norm)
+        at_target = xp.broadcast_to((1 - eps) * wt * sample_g, wt.shape)
+        gx.reshape(-1)[_flat_target_index(xp, ctx.t, gx.shape, ca)] -= at_target.reshape(-1)
+        return gx
+
+
+def _flat_target_index(xp, t, shape, ca):
+    """Positions of the target classes in the flattened (N, C, d1, ...) array."""
+    if ca == 0:
+        return t.reshape(1)
+    N, C, D = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+    n = xp.arange(N).reshape((N,) + (1,) * (t.ndim - 1))
+    d = xp.arange(D).reshape(t.shape[1:]) if t.ndim > 1 else 0
+    return ((n * C + t) * D + d).reshape(-1)
 
 
 def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean",
@@ -550,7 +587,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
 
     >>> logits = shendu.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.0]], requires_grad=True)
     >>> F.cross_entropy(logits, shendu.tensor([0, 1]))
-    tensor(0.3966, grad_fn=<CrossEntropyBackward>)
+    tensor(0.3964, grad_fn=<CrossEntropyBackward>)
     """
     name = "cross_entropy"
     _check_reduction(name, reduction)
@@ -571,14 +608,8 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
                                 f"probabilities shaped like the input {x.shape})")
             raise ValueError(f"{name}: target of shape {tshape} with class probabilities "
                              f"must match input {x.shape}")
-        t = _target(x, target)
-        w = None
-        if weight is not None:
-            w = (weight.data if isinstance(weight, Tensor) else x.xp.asarray(weight)).astype(x.dtype)
-            if tuple(w.shape) != (x.shape[ca],):
-                raise ValueError(f"{name}: weight of shape {tuple(w.shape)} must have one "
-                                 f"entry per class, shape ({x.shape[ca]},), for input {x.shape}")
-        return CrossEntropy.apply(x, t, weight=w, probs=True, valid=None, wt=None,
+        w = _class_weight(name, x, weight, x.shape[ca])
+        return CrossEntropy.apply(x, _target(x, target), weight=w, probs=True, valid=None, wt=None,
                                   eps=label_smoothing, reduction=reduction)
     if tshape == x.shape and x.ndim > 1:
         raise TypeError(f"{name}: target of shape {tshape} is shaped like the input, so it "
@@ -606,8 +637,14 @@ class NLL(Function):
 
     @staticmethod
     def backward(ctx, g):
-        ca, shape = ctx.ca, ctx.shape
-        onehot = _onehot(ctx.array_module, ctx.t, shape[ca], len(shape), ca)
+        ca, shape, xp = ctx.ca, ctx.shape, ctx.array_module
+        if not ctx.tensor_mode:   # scatter -w[t] g into zeros
+            sample_g = g if ctx.reduction == "none" else _scale(g, ctx.reduction, ctx.norm)
+            gx = xp.zeros(shape, ctx.wt.dtype)
+            gx.reshape(-1)[_flat_target_index(xp, ctx.t, shape, ca)] = \
+                xp.broadcast_to(-ctx.wt * sample_g, ctx.wt.shape).reshape(-1)
+            return gx
+        onehot = _onehot(xp, ctx.t, shape[ca], len(shape), ca)
         coef = -(onehot * _keep_class_axis(ca)(ctx.wt))   # constant: the loss is linear
         return coef * _expand_none(g, ctx.reduction, ctx.norm, ca)
 
@@ -702,7 +739,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8,
     for targets > 1 (a constant: it gets no gradient).
 
     >>> F.poisson_nll_loss(shendu.tensor([0.0, 1.0]), shendu.tensor([1.0, 2.0]))
-    tensor(0.3591)
+    tensor(0.8591)
     """
     name = "poisson_nll_loss"
     _check_reduction(name, reduction)

@@ -109,3 +109,42 @@ def test_second_derivatives_match_torch(name):
     (ha,) = shendu.autograd.grad((ga * ga).sum(), [a])
     (hb,) = torch.autograd.grad((gb * gb).sum(), [b])
     np.testing.assert_allclose(ha.numpy(), hb.numpy(), rtol=1e-10, atol=1e-12)
+
+
+COMPOSED = {   # loss(f(x), ...) where f = tanh (or log_softmax): the double backward must
+    # also carry the incoming gradient g through each loss's backward. (PyTorch has no
+    # double backward for multi_margin_loss; tests/test_loss.py checks ours numerically.)
+    "mse_loss": lambda lib, F, z, y, k: F.mse_loss(lib.tanh(z), y),
+    "l1_loss": lambda lib, F, z, y, k: F.l1_loss(lib.tanh(z), y, reduction="sum"),
+    "smooth_l1_loss": lambda lib, F, z, y, k: F.smooth_l1_loss(2 * lib.tanh(z), y, beta=0.5),
+    "huber_loss": lambda lib, F, z, y, k: F.huber_loss(2 * lib.tanh(z), y, delta=0.5),
+    "nll_loss": lambda lib, F, z, y, k: F.nll_loss(F.log_softmax(z, dim=1), k),
+    "cross_entropy": lambda lib, F, z, y, k: F.cross_entropy(lib.tanh(z), k, label_smoothing=0.1),
+    "cross_entropy_probs": lambda lib, F, z, y, k: F.cross_entropy(
+        lib.tanh(z), F.softmax(y, dim=1), reduction="none").sum(),
+    "bce": lambda lib, F, z, y, k: F.binary_cross_entropy(lib.sigmoid(z), lib.sigmoid(y)),
+    "bce_with_logits": lambda lib, F, z, y, k: F.binary_cross_entropy_with_logits(
+        lib.tanh(z), lib.sigmoid(y), pos_weight=lib.sigmoid(y[0])),
+    "kl_div": lambda lib, F, z, y, k: F.kl_div(F.log_softmax(z, dim=1), F.softmax(y, dim=1),
+                                               reduction="batchmean"),
+    "soft_margin_loss": lambda lib, F, z, y, k: F.soft_margin_loss(lib.tanh(z), lib.sign(y)),
+    "poisson_nll_loss": lambda lib, F, z, y, k: F.poisson_nll_loss(lib.tanh(z), y * y),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSED))
+def test_hessian_vector_through_composition_matches_torch(name):
+    rng = np.random.default_rng(4)
+    x, y, v = (rng.standard_normal((3, 4)) for _ in range(3))
+    k = np.array([0, 3, 1])
+    results = []
+    for lib, F, make in ((shendu, L, shendu.tensor), (torch, TF, torch.tensor)):
+        a = make(x, requires_grad=True)
+        loss = COMPOSED[name](lib, F, a, make(y), make(k))
+        grad = shendu.autograd.grad if lib is shendu else torch.autograd.grad
+        (g,) = grad(loss, [a], create_graph=True)
+        (h,) = grad((g * make(v)).sum(), [a])
+        results.append((g.detach().numpy(), h.detach().numpy()))
+    (g1, h1), (g2, h2) = results
+    np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h1, h2, rtol=1e-9, atol=1e-12)

@@ -627,3 +627,11 @@ def test_docstring_examples_run():
     for module in (shendu.ops.loss, shendu.nn.loss):
         result = doctest.testmod(module, extraglobs={"F": L, "shendu": shendu, "nn": nn})
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_kl_div_zero_target_gets_zero_gradient():
+    x = t([0.3, -0.2, 0.5], requires_grad=True)
+    y = t([0.0, 0.4, 0.6], requires_grad=True)
+    L.kl_div(x, y, reduction="sum").backward()
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, np.log(0.4) + 1.2, np.log(0.6) + 0.5])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, -0.4, -0.6])

@@ -711,7 +711,8 @@ def kl_div(input, target, *, reduction="mean", log_target=False):
     ``target`` probabilities (or log-probabilities with ``log_target=True``).
 
     ``reduction='batchmean'`` (sum / batch size) gives the true KL divergence;
-    ``'mean'`` (the default, as PyTorch) divides by every element and warns.
+    ``'mean'`` (the default, as PyTorch) divides by every element and warns. Where the
+    target is 0 its gradient is 0 (PyTorch gives nan there).
 
     >>> logq = shendu.tensor([[0.25, 0.75]]).log()
     >>> F.kl_div(logq, shendu.tensor([[0.5, 0.5]]), reduction="batchmean")

@@ -8,8 +8,12 @@ from .arithmetic import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
+from .reduce_minmax import *  # noqa: F401,F403
+from .reduce_norm import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .join import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 
 from ..autograd import tensor_methods as _tensor_methods

@@ -1,15 +1,15 @@
-"""Reductions: sum, mean, var/std, prod, max/min, amax/amin, argmax/argmin, logsumexp,
-norm, cumsum, all/any.
+"""Reductions: sum, mean, var/std, prod, logsumexp, cumsum, all/any.
 
 Every reduction takes ``dim`` (PyTorch) or ``axis`` (NumPy): an int, a tuple of ints or
 ``None`` (all dimensions), negatives counted from the end, and ``keepdim``/``keepdims``.
 A backward first gives the gradient back the reduced axes (``keepdims`` shape), then
 broadcasts it over them: ``sum``'s gradient is ``g`` copied to every element summed.
+The max/min family lives in ``reduce_minmax.py``, ``norm`` in ``reduce_norm.py``; both
+use the helpers defined here.
 """
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
@@ -17,8 +17,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_axes, pick_axis, pick_keepdim
 
-__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
-           "argmin", "logsumexp", "norm", "cumsum", "all", "any"]
+__all__ = ["sum", "mean", "var", "std", "prod", "logsumexp", "cumsum", "all", "any"]
 
 
 # ----------------------------------------------------------------------- helpers
@@ -371,208 +370,6 @@ def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return Prod.apply(x, axes, keep)
 
 
-# ----------------------------------------------------------------------- max, min
-class _Extreme(Function):
-    """y = max (or min) of x over ``axes``;
-    dL/dx = g / k on each of the k elements equal to y (ties share evenly), 0 elsewhere.
-
-    The share is a constant mask, so the backward is linear in g (double backward).
-    """
-    double_backward = True
-
-    largest = True
-
-    @classmethod
-    def forward(cls, ctx, x, axes, keepdim):
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        y = ctx.xp.asarray(x.max(axis=axes, keepdims=keepdim) if cls.largest
-                           else x.min(axis=axes, keepdims=keepdim))
-        ctx.x, ctx.y = x, y  # attributes, not saved tensors: the mask is a constant
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        xp = ctx.xp  # isnan is not differentiable: it comes from the array module
-        x, y = ctx.x, _unsqueeze(ctx.y, ctx.shape, ctx.axes, ctx.keepdim)
-        mask = x == y
-        if x.dtype.kind == "f" and bool(xp.isnan(y).any()):  # a nan maximum: nan's share
-            mask |= xp.isnan(x) & xp.isnan(y)
-        mask = mask.astype(x.dtype)
-        share = mask / mask.sum(axis=ctx.axes, keepdims=True)
-        return _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim) * share, None, None
-
-
-class Amax(_Extreme):
-    __doc__ = _Extreme.__doc__
-
-
-class Amin(_Extreme):
-    __doc__ = _Extreme.__doc__
-    largest = False
-
-
-class MaxAlongDim(Function):
-    """y = x at the given ``indices`` along ``axis`` (the arg-max / arg-min);
-    dL/dx = g at that one index, 0 elsewhere (what PyTorch's max(dim) does)."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, axis, keepdim, indices):
-        ctx.shape, ctx.axis, ctx.keepdim, ctx.indices = x.shape, axis, keepdim, indices
-        y = ctx.xp.take_along_axis(x, indices, axis)
-        return y if keepdim else y.reshape(indices.shape[:axis] + indices.shape[axis + 1:])
-
-    @staticmethod
-    def backward(ctx, g):
-        shape, axis = ctx.shape, ctx.axis
-        idx = ctx.indices
-        positions = ctx.xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-        mask = (positions == idx).astype(g.dtype)
-        return _unsqueeze(g, shape, (axis,), ctx.keepdim) * mask, None, None, None
-
-
-class MinAlongDim(MaxAlongDim):
-    __doc__ = MaxAlongDim.__doc__
-
-
-_MaxResult = namedtuple("max", ["values", "indices"])
-_MinResult = namedtuple("min", ["values", "indices"])
-
-
-def _check_nonempty(x, axes, name):
-    if x.data.size == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
-        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape} over "
-                         f"dim {axes if axes else None} (the {name} of no elements is undefined)")
-
-
-def _extreme(name, x, dim, keepdim, axis, keepdims, largest):
-    from . import elementwise
-    if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in PyTorch
-        return (elementwise.maximum if largest else elementwise.minimum)(x, dim)
-    x = _as_tensor(x, name)
-    d = pick_axis(dim, axis)
-    keep = pick_keepdim(keepdim, keepdims)
-    if d is None:
-        axes = normalize_axes(None, x.ndim, name)
-        _check_nonempty(x, axes, name)
-        if not x.requires_grad:
-            f = x.data.max if largest else x.data.min
-            return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=False)))
-        return (Amax if largest else Amin).apply(x, axes, False)
-    if isinstance(d, tuple):
-        raise TypeError(f"{name}: dim must be an int when indices are returned, got {d}; "
-                        f"use a{name}(x, dim={d}) for the values over several dims")
-    a, = normalize_axes(d, x.ndim, name)
-    _check_nonempty(x, (a,), name)
-    if x.ndim == 0:  # PyTorch allows dim 0 (or -1) on a 0-d tensor: itself, index 0
-        x, keep = x.reshape(1), False
-    find = x.xp.argmax if largest else x.xp.argmin
-    idx = find(x.data, axis=a, keepdims=True).astype(np.int64)
-    values = (MaxAlongDim if largest else MinAlongDim).apply(x, a, keep, idx)
-    indices = idx if keep else idx.reshape(idx.shape[:a] + idx.shape[a + 1:])
-    return (_MaxResult if largest else _MinResult)(values, Tensor._make(indices))
-
-
-def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The largest element (``dim=None``), or ``(values, indices)`` along ``dim``.
-
-    * ``max(x)``: a 0-d tensor; the gradient is split evenly among tied maxima
-      (as PyTorch does for the full reduction).
-    * ``max(x, dim)``: a named pair ``.values`` / ``.indices`` (int64) like
-      ``torch.return_types.max``; the gradient goes to the one index returned (the
-      first maximum).
-    * ``max(a, b)`` with a tensor ``b``: the elementwise :func:`maximum`.
-
-    >>> x = shendu.tensor([[1., 5.], [7., 2.]])
-    >>> x.max()
-    tensor(7.)
-    >>> values, indices = x.max(dim=1); indices
-    tensor([1, 0])
-    """
-    return _extreme("max", x, dim, keepdim, axis, keepdims, True)
-
-
-def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The smallest element, or ``(values, indices)`` along ``dim``; see :func:`max`.
-
-    >>> shendu.tensor([[1., 5.], [7., 2.]]).min(dim=0).values
-    tensor([1., 2.])
-    """
-    return _extreme("min", x, dim, keepdim, axis, keepdims, False)
-
-
-def _amax(name, x, dim, keepdim, axis, keepdims, largest):
-    x = _as_tensor(x, name)
-    axes = _axes(x, dim, axis, name)
-    keep = pick_keepdim(keepdim, keepdims)
-    _check_nonempty(x, axes, name)
-    if not x.requires_grad:
-        f = x.data.max if largest else x.data.min
-        return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=keep)))
-    return (Amax if largest else Amin).apply(x, axes, keep)
-
-
-def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The largest values over ``dim`` (int, tuple or None), without indices.
-
-    The gradient is split evenly among tied maxima, like ``torch.amax``.
-
-    >>> shendu.amax(shendu.tensor([[1., 5.], [7., 2.]]), dim=0)
-    tensor([7., 5.])
-    """
-    return _amax("amax", x, dim, keepdim, axis, keepdims, True)
-
-
-def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The smallest values over ``dim``; see :func:`amax`.
-
-    >>> shendu.amin(shendu.tensor([[1., 5.], [7., 2.]]), dim=1)
-    tensor([1., 2.])
-    """
-    return _amax("amin", x, dim, keepdim, axis, keepdims, False)
-
-
-def _arg(name, x, dim, keepdim, axis, keepdims, largest):
-    x = _as_tensor(x, name)
-    d = pick_axis(dim, axis)
-    keep = pick_keepdim(keepdim, keepdims)
-    if isinstance(d, tuple):
-        raise TypeError(f"{name}: dim must be an int or None, got {d}")
-    xp = x.xp
-    find = xp.argmax if largest else xp.argmin
-    if d is None:
-        _check_nonempty(x, (), name)
-        out = find(x.data.reshape(-1))
-        out = xp.asarray(out, dtype=np.int64)
-        if keep:
-            out = out.reshape((1,) * x.ndim)
-        return Tensor._make(out)
-    a, = normalize_axes(d, x.ndim, name)
-    _check_nonempty(x, (a,), name)
-    if x.ndim == 0:
-        return Tensor._make(xp.zeros((), np.int64))
-    return Tensor._make(xp.asarray(find(x.data, axis=a, keepdims=keep), dtype=np.int64))
-
-
-def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index (int64) of the largest element over ``dim``; of the flattened tensor when
-    ``dim`` is None. The first one on ties. No gradient.
-
-    >>> shendu.argmax(shendu.tensor([[1., 5.], [7., 2.]]), dim=1)
-    tensor([1, 0])
-    """
-    return _arg("argmax", x, dim, keepdim, axis, keepdims, True)
-
-
-def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index (int64) of the smallest element over ``dim``; see :func:`argmax`.
-
-    >>> shendu.argmin(shendu.tensor([3., 1., 2.]))
-    tensor(1)
-    """
-    return _arg("argmin", x, dim, keepdim, axis, keepdims, False)
-
-
 # ----------------------------------------------------------------------- logsumexp
 class LogSumExp(Function):
     """y = log(sum(exp(x))) over ``axes``, computed as m + log(sum(exp(x - m))) with
@@ -620,135 +417,6 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     _float_only(x, "logsumexp")
     axes = _axes(x, dim, axis, "logsumexp")
     return LogSumExp.apply(x, axes, pick_keepdim(keepdim, keepdims))
-
-
-# ----------------------------------------------------------------------- norm
-class Norm2(Function):
-    """n = sqrt(sum(x^2)) over ``axes``;   dL/dx = g * x / n   (0 where n == 0, the
-    subgradient PyTorch uses, instead of 0/0)."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        xp = ctx.xp
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        n = xp.sqrt(xp.asarray((x * x).sum(axis=axes, keepdims=keepdim)))
-        ctx.save_for_backward(x, n)
-        return n
-
-    @staticmethod
-    def backward(ctx, g):
-        x, n = ctx.saved_tensors
-        k = lambda t: _unsqueeze(t, ctx.shape, ctx.axes, ctx.keepdim)  # noqa: E731
-        zero = (_data(n) == 0).astype(x.dtype)  # constant: x is 0 wherever n is
-        return k(g) * x / k(n + zero), None, None
-
-
-class NormP(Function):
-    """n = (sum |x|^p)^(1/p);   dL/dx = g * sign(x) |x|^(p-1) / n^(p-1)   (0 where n == 0).
-    For p = 1: g * sign(x)."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim, p):
-        xp = ctx.xp
-        ctx.shape, ctx.axes, ctx.keepdim, ctx.p = x.shape, axes, keepdim, p
-        a = xp.abs(x)
-        if p == 1:
-            n = a.sum(axis=axes, keepdims=keepdim)
-        else:
-            n = (a ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
-        n = xp.asarray(n, dtype=x.dtype)
-        ctx.save_for_backward(x, n)
-        return n
-
-    @staticmethod
-    def backward(ctx, g):
-        x, n = ctx.saved_tensors
-        xp, p = ctx.xp, ctx.p
-        k = lambda t: _unsqueeze(t, ctx.shape, ctx.axes, ctx.keepdim)  # noqa: E731
-        if p == 1:
-            return k(g) * xp.sign(x), None, None, None
-        zero = (_data(n) == 0).astype(x.dtype)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (k(g) * xp.sign(x) * xp.abs(x) ** (p - 1) / k(n + zero) ** (p - 1),
-                    None, None, None)
-
-
-class NormInf(Function):
-    """n = max |x| (or min |x| for p = -inf);   dL/dx = g * sign(x) / k on the k elements
-    where |x| == n (ties share evenly, as in PyTorch), 0 elsewhere."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim, largest):
-        xp = ctx.xp
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        a = xp.abs(x)
-        n = xp.asarray(a.max(axis=axes, keepdims=True) if largest
-                       else a.min(axis=axes, keepdims=True))
-        mask = a == n
-        ctx.share = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype)
-        ctx.save_for_backward(x)
-        return n if keepdim else n.reshape(tuple(s for i, s in enumerate(x.shape)
-                                                 if i not in axes))
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        k = _unsqueeze(g, ctx.shape, ctx.axes, ctx.keepdim)
-        return k * ctx.xp.sign(x) * ctx.share, None, None, None
-
-
-class NormZero(Function):
-    """n = number of non-zero elements;   dL/dx = 0."""
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        ctx.shape = x.shape
-        return ctx.xp.asarray((x != 0).sum(axis=axes, keepdims=keepdim), dtype=x.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        return ctx.xp.zeros(ctx.shape, g.dtype), None, None
-
-
-def norm(x, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Vector p-norm of ``x`` over ``dim`` (all elements when ``None``).
-
-    Parameters
-    ----------
-    p : ``'fro'`` or 2 (Euclidean, the default), 1, ``inf``, ``-inf``, 0 (count of
-        non-zeros) or any other number: ``(sum |x|^p)^(1/p)``.
-    dim, keepdim : as in :func:`sum`; a tuple of dims takes the norm over all of them.
-
-    The gradient of the 2-norm at the zero vector is 0 (a subgradient), not nan,
-    as in PyTorch. The matrix nuclear norm (``'nuc'``) is not implemented.
-
-    >>> shendu.norm(shendu.tensor([3., 4.]))
-    tensor(5.)
-    >>> shendu.tensor([[3., -4.], [1., 1.]]).norm(p=1, dim=1)
-    tensor([7., 2.])
-    """
-    x = _as_tensor(x, "norm")
-    _float_only(x, "norm")
-    axes = _axes(x, dim, axis, "norm")
-    keep = pick_keepdim(keepdim, keepdims)
-    if isinstance(p, str):
-        if p != "fro":
-            raise ValueError(f"norm: p={p!r} is not supported; use 'fro', a number, inf or -inf")
-        p = 2
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"norm: p must be a number or 'fro', got {p!r}")
-    p = float(p)
-    if p == 2:
-        return Norm2.apply(x, axes, keep)
-    if p in (np.inf, -np.inf):
-        _check_nonempty(x, axes, "norm")
-        return NormInf.apply(x, axes, keep, p > 0)
-    if p == 0:
-        return NormZero.apply(x, axes, keep)
-    return NormP.apply(x, axes, keep, p)
 
 
 # ----------------------------------------------------------------------- cumsum

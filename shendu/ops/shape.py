@@ -1,10 +1,12 @@
-"""Shape ops: reshape, transpose, squeeze, expand, cat/stack/split, pad, tril...
+"""Shape ops on one tensor: reshape, flatten, squeeze, transpose/permute, expand,
+repeat/tile, flip, roll, tril/triu.
 
 None of these compute anything: each moves or copies elements, so each backward
 moves the gradient back to where its element came from (reshape back, transpose
-with the inverse permutation, sum over broadcast axes, slice out the pad...).
-Every backward is written with ops that have gradients themselves, so all of
-them support double backward.
+with the inverse permutation, sum over broadcast axes...). Every backward is
+written with ops that have gradients themselves, so all of them support double
+backward. Joining and splitting (cat, stack, split...) live in ``join.py``, padding
+in ``padding.py``.
 """
 from __future__ import annotations
 
@@ -17,9 +19,7 @@ from ..autograd.tensor import Tensor
 
 __all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "permute", "permute_axes", "swapaxes", "swapdims", "moveaxis", "movedim", "expand",
-           "broadcast_to", "repeat", "repeat_interleave", "tile", "flip", "roll", "cat",
-           "concatenate", "concat", "stack", "split", "chunk", "unbind", "pad", "pad_np",
-           "tril", "triu"]
+           "broadcast_to", "repeat", "repeat_interleave", "tile", "flip", "roll", "tril", "triu"]
 
 
 def _as_tensor(x, name):
@@ -619,316 +619,6 @@ def roll(x, shifts, dims=None):
     return Roll.apply(x, shifts, tuple(_dim(d, x.ndim, "roll") for d in dims))
 
 
-# ----------------------------------------------------------------------- joining
-class Cat(Function):
-    """y = the inputs joined along ``dim``;  dL/dx_k = the slice of g where x_k landed."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, *xs, dim):
-        ctx.dim = dim
-        ctx.bounds = np.cumsum([0] + [a.shape[dim] for a in xs]).tolist()
-        return ctx.xp.concatenate(xs, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        lead = (slice(None),) * ctx.dim
-        b = ctx.bounds
-        return tuple(g[lead + (slice(b[i], b[i + 1]),)] if need else None
-                     for i, need in enumerate(ctx.needs_input_grad))
-
-
-def _tensors(tensors, name):
-    if isinstance(tensors, Tensor):
-        raise TypeError(f"{name}: expected a list or tuple of tensors, got a single Tensor; "
-                        "wrap it in a list")
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError(f"{name}: expected a non-empty list of tensors")
-    return ts
-
-
-def cat(tensors, dim=None, *, axis=None):
-    """Join tensors along an existing dimension ``dim`` (default 0); every other dimension
-    must match. ``concatenate`` is the same function.
-
-    >>> shendu.cat([shendu.zeros(2, 3), shendu.ones(1, 3)]).shape
-    (3, 3)
-    """
-    ts = _tensors(tensors, "cat")
-    dim = _pick_dim(dim, axis, "cat", 0)
-    ref = ts[0].shape
-    if not ref:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack, "
-                         "or unsqueeze them first")
-    d = _dim(dim, len(ref), "cat")
-    for k, t in enumerate(ts[1:], 1):
-        s = t.shape
-        if len(s) != len(ref) or s[:d] != ref[:d] or s[d + 1:] != ref[d + 1:]:
-            raise ValueError(f"cat: tensor {k} has shape {s} but tensor 0 has shape {ref}; "
-                             f"they must match in every dimension except dim {d}")
-    if len(ts) == 1:
-        return Reshape.apply(ts[0], ref)
-    return Cat.apply(*ts, dim=d)
-
-
-concatenate = concat = cat
-
-
-class Stack(Function):
-    """y = the inputs stacked along a new dimension ``dim``;  dL/dx_k = g[..., k, ...]."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, *xs, dim):
-        ctx.dim = dim
-        return ctx.xp.stack(xs, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        lead = (slice(None),) * ctx.dim
-        return tuple(g[lead + (k,)] if need else None
-                     for k, need in enumerate(ctx.needs_input_grad))
-
-
-def stack(tensors, dim=None, *, axis=None):
-    """Join same-shaped tensors along a new dimension ``dim`` (default 0).
-
-    >>> shendu.stack([shendu.zeros(2, 3), shendu.ones(2, 3)], dim=1).shape
-    (2, 2, 3)
-    """
-    ts = _tensors(tensors, "stack")
-    dim = _pick_dim(dim, axis, "stack", 0)
-    ref = ts[0].shape
-    for k, t in enumerate(ts[1:], 1):
-        if t.shape != ref:
-            raise ValueError(f"stack: tensor {k} has shape {t.shape} but tensor 0 has shape "
-                             f"{ref}; all must have the same shape")
-    return Stack.apply(*ts, dim=_dim(dim, len(ref), "stack", 1))
-
-
-# ----------------------------------------------------------------------- splitting
-class Split(Function):
-    """(y_1, ..., y_k) = consecutive slices of x along ``dim``;
-    dL/dx = the gradients of the pieces joined back along ``dim``."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, bounds, dim):
-        ctx.dim = dim
-        lead = (slice(None),) * dim
-        return tuple(x[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return ctx.xp.concatenate(grads, axis=ctx.dim), None, None
-
-
-def split(x, split_size_or_sections, dim=0):
-    """Cut ``x`` into pieces along ``dim``: of ``split_size`` each (the last may be smaller),
-    or of the sizes listed. Returns a tuple of tensors.
-
-    >>> [p.shape for p in shendu.zeros(5, 2).split(2)]
-    [(2, 2), (2, 2), (1, 2)]
-    >>> [p.shape for p in shendu.zeros(5, 2).split([1, 4])]
-    [(1, 2), (4, 2)]
-    """
-    x = _as_tensor(x, "split")
-    d = _dim(dim, x.ndim, "split")
-    if x.ndim == 0:
-        raise ValueError("split: a 0-d tensor cannot be split")
-    n = x.shape[d]
-    s = split_size_or_sections
-    if isinstance(s, (int, np.integer)):
-        if s <= 0 and not (s == 0 and n == 0):
-            raise ValueError(f"split: split_size must be a positive integer, got {s}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
-    else:
-        sizes = list(_sizes((s,), "split"))
-        if sum(sizes) != n or any(v < 0 for v in sizes):
-            raise ValueError(f"split: sizes {tuple(sizes)} must be non-negative and sum exactly "
-                             f"to {n} (the size of dimension {d} of the tensor of shape {x.shape})")
-    if not sizes:
-        sizes = [0]
-    return _split(x, sizes, d)
-
-
-
-def _split(x, sizes, d):
-    bounds = np.cumsum([0] + list(sizes)).tolist()
-    out = Split.apply(x, bounds, d)
-    return out if isinstance(out, tuple) else (out,)
-
-
-def chunk(x, chunks, dim=0):
-    """Split into ``chunks`` pieces of ``ceil(n / chunks)`` along ``dim`` (PyTorch's rule:
-    the last may be smaller, and fewer pieces come back when ``n`` runs out).
-
-    >>> [p.shape for p in shendu.zeros(5).chunk(3)]
-    [(2,), (2,), (1,)]
-    """
-    x = _as_tensor(x, "chunk")
-    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
-        raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
-    d = _dim(dim, x.ndim, "chunk")
-    if x.ndim == 0:
-        raise ValueError("chunk: a 0-d tensor cannot be chunked")
-    n = x.shape[d]
-    if n == 0:
-        return _split(x, [0] * chunks, d)
-    size = -(-n // chunks)
-    return split(x, int(size), d)
-
-
-class Unbind(Function):
-    """(y_0, ..., y_{n-1}) = x[..., k, ...] along ``dim``;  dL/dx = the gradients stacked."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        lead = (slice(None),) * dim
-        return tuple(x[lead + (k,)] for k in range(x.shape[dim]))
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return ctx.xp.stack(grads, axis=ctx.dim), None
-
-
-def unbind(x, dim=0):
-    """The slices of ``x`` along ``dim``, that dimension removed, as a tuple.
-
-    >>> [r.tolist() for r in shendu.tensor([[1.0, 2.0], [3.0, 4.0]]).unbind()]
-    [[1.0, 2.0], [3.0, 4.0]]
-    """
-    x = _as_tensor(x, "unbind")
-    if x.ndim == 0:
-        raise ValueError("unbind: a 0-d tensor has no dimension to unbind")
-    d = _dim(dim, x.ndim, "unbind")
-    if x.shape[d] == 0:
-        return ()
-    out = Unbind.apply(x, d)
-    return out if isinstance(out, tuple) else (out,)
-
-
-# ----------------------------------------------------------------------- padding
-class ConstantPad(Function):
-    """y = x surrounded by ``value`` (``widths[i] = (before, after)``, all >= 0);
-    dL/dx = the centre of g, where x landed."""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x, widths, value):
-        ctx.centre = tuple(slice(b, b + s) for (b, _), s in zip(widths, x.shape))
-        out_shape = tuple(s + b + a for (b, a), s in zip(widths, x.shape))
-        out = ctx.xp.full(out_shape, value, dtype=x.dtype)
-        out[ctx.centre] = x
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return g[ctx.centre], None, None
-
-
-_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "replicate",
-          "circular": "circular", "edge": "replicate", "wrap": "circular"}
-
-
-def _source_index(n, before, after, mode, xp):
-    """For each output position along one dim, the input position it copies."""
-    j = np.arange(-before, n + after)
-    if mode == "reflect":
-        # mirror images repeat with period 2(n - 1) (pads longer than n reflect again)
-        m = 2 * (n - 1)
-        j = np.abs(j) % m if m else np.zeros_like(j)
-        j = np.where(j >= n, m - j, j)
-    elif mode == "replicate":
-        j = np.clip(j, 0, n - 1)
-    else:  # circular
-        j = j % n
-    return xp.asarray(j)
-
-
-def pad(x, pad, mode="constant", value=0.0):
-    """Pad ``x`` (PyTorch's ``F.pad`` convention).
-
-    ``pad`` is a flat tuple of (before, after) pairs starting from the LAST dimension:
-    ``(left, right)`` pads the last dim, ``(left, right, top, bottom)`` the last two...
-    ``mode``: ``"constant"`` (fill with ``value``; negative pads crop), ``"reflect"``
-    (mirror without repeating the edge), ``"replicate"`` (repeat the edge) or
-    ``"circular"`` (wrap around). PyTorch wants reflect pads < size and circular pads <=
-    size; shendu also accepts longer ones, mirroring or wrapping again like ``np.pad``.
-
-    >>> shendu.pad(shendu.tensor([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
-    tensor([3., 2., 1., 2., 3., 2.])
-    """
-    x = _as_tensor(x, "pad")
-    p = _sizes((tuple(pad),), "pad")
-    if len(p) % 2:
-        raise ValueError(f"pad: the pad tuple must have an even length ((before, after) pairs "
-                         f"from the last dimension), got {p}")
-    k = len(p) // 2
-    if k > x.ndim:
-        raise ValueError(f"pad: {p} pads {k} dimensions but the tensor has only {x.ndim} "
-                         f"(shape {x.shape})")
-    if mode not in _MODES:
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                         f"got {mode!r}")
-    mode = _MODES[mode]
-    widths = [(0, 0)] * (x.ndim - k) + [(p[2 * i], p[2 * i + 1]) for i in reversed(range(k))]
-    if mode == "constant":
-        if any(b < 0 or a < 0 for b, a in widths):
-            crop = tuple(slice(max(-b, 0), s - max(-a, 0)) for (b, a), s in zip(widths, x.shape))
-            if any(c.start > c.stop for c in crop):
-                raise ValueError(f"pad: negative pads {p} crop more than the tensor of shape "
-                                 f"{x.shape} holds")
-            from .indexing import getitem
-            x = getitem(x, crop)
-            widths = [(max(b, 0), max(a, 0)) for b, a in widths]
-        if all(b == 0 and a == 0 for b, a in widths):
-            return Reshape.apply(x, x.shape)
-        value = value.item() if isinstance(value, (Tensor, np.generic)) else value
-        return ConstantPad.apply(x, tuple(widths), value)
-    from .indexing import index_select
-    for d, (b, a) in enumerate(widths):
-        if b == 0 and a == 0:
-            continue
-        n = x.shape[d]
-        if b < 0 or a < 0:
-            raise ValueError(f"pad: negative pads are only supported in constant mode, got {p}")
-        if n == 0:
-            raise ValueError(f"pad: cannot {mode}-pad the empty dimension {d} (tensor of shape "
-                             f"{x.shape})")
-        x = index_select(x, d, Tensor._make(_source_index(n, b, a, mode, x.xp)))
-    return x
-
-
-def pad_np(x, pad_width, mode="constant", constant_values=0):
-    """NumPy's ``np.pad`` on a tensor: ``pad_width`` is an int, one ``(before, after)``
-    pair for every dim, or one pair per dim. Modes ``constant``, ``reflect``, ``edge``
-    and ``wrap``.
-
-    >>> shendu.pad_np(shendu.zeros(2, 2), ((0, 0), (1, 1))).shape
-    (2, 4)
-    """
-    x = _as_tensor(x, "pad")
-    w = np.asarray(pad_width.tolist() if hasattr(pad_width, "tolist") else pad_width)
-    if w.dtype.kind not in "iu":
-        raise TypeError(f"pad: pad_width must hold integers, got {pad_width!r}")
-    try:
-        w = np.broadcast_to(w.reshape(-1, 2) if w.size > 1 else w, (x.ndim, 2))
-    except ValueError:
-        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor with {x.ndim} "
-                         "dimensions (give one (before, after) pair per dimension)") from None
-    if (w < 0).any():
-        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
-    flat = tuple(int(v) for pair in w[::-1] for v in pair)
-    if mode == "symmetric":
-        raise ValueError("pad: mode 'symmetric' is not supported; use 'reflect', 'edge', "
-                         "'wrap' or 'constant'")
-    return pad(x, flat, mode, constant_values)
-
-
 # ----------------------------------------------------------------------- triangles
 class Tril(Function):
     """y = x with the elements above diagonal k zeroed (last two dims);  dL/dx = tril(g, k)."""
@@ -988,3 +678,12 @@ def triu(x, diagonal=0, *, k=None):
             [0., 0.]])
     """
     return _triangle(Triu, "triu", x, diagonal, k)
+
+
+def __getattr__(name):
+    # pad and pad_np moved to padding.py; nn/functional.py still imports pad from here
+    # (drop this hook once it imports from ..ops.padding)
+    if name in ("pad", "pad_np"):
+        from . import padding
+        return getattr(padding, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

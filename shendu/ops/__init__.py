@@ -22,9 +22,8 @@ from ..autograd import tensor_methods as _tensor_methods
 
 # ``from shendu.ops import *`` (as shendu/__init__.py does) exports the ops, not the
 # family modules (shendu.shape would otherwise be this package's submodule).
-_FAMILIES = ("creation", "arithmetic", "elementwise", "activation", "reduce", "reduce_minmax",
-             "reduce_norm", "linalg", "shape", "join", "padding", "indexing")
-__all__ = sorted({name for family in _FAMILIES
-                  for name in _sys.modules[f"{__name__}.{family}"].__all__})
+__all__ = sorted({name for module in list(globals().values())
+                  if isinstance(module, type(_sys)) and module.__name__.startswith(__name__ + ".")
+                  for name in getattr(module, "__all__", ())})
 
 _tensor_methods._ops = _sys.modules[__name__]

@@ -1,8 +1,8 @@
 """``embedding``: rows of a weight matrix picked by integer ids (``nn.Embedding``).
 
 The backward adds each output gradient into the row it came from; ids that repeat
-accumulate. That scatter-add is one ``bincount`` over ``row * dim + column`` (faster
-than ``np.add.at``, and CuPy has it too).
+accumulate. That scatter-add is one ``add.at`` over the flat positions
+``row * dim + column``.
 """
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ def _scatter_rows(xp, g, indices, num_embeddings, padding_idx):
     """dW of shape (num_embeddings, D): dW[k] = sum of g[p] over positions p with
     indices[p] == k; the padding row stays 0."""
     dim = g.shape[-1]
-    rows = indices.reshape(-1)
-    flat = (rows[:, None] * dim + xp.arange(dim)).reshape(-1)
-    dw = xp.bincount(flat, weights=g.reshape(-1), minlength=num_embeddings * dim)
-    dw = dw.reshape(num_embeddings, dim).astype(g.dtype, copy=False)
+    dw = xp.zeros((num_embeddings, dim), dtype=g.dtype)  # returned as is: the engine
+    # keeps a fresh array (no base) as .grad without copying it
+    # add.at on the flat (row * dim + column) positions: NumPy 2's fast 1-D path (about
+    # 10x faster than add.at over rows, 2x faster than bincount); CuPy has add.at too
+    flat = (indices.reshape(-1, 1) * dim + xp.arange(dim)).reshape(-1)
+    xp.add.at(dw.reshape(-1), flat, g.reshape(-1))
     if padding_idx is not None:
         dw[padding_idx] = 0
     return dw

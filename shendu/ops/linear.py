@@ -36,7 +36,11 @@ class Linear(Function):
         g2 = g.reshape(-1, out_features)
         gx = gw = gb = None
         if need_x:
-            gx = (g2 @ w).reshape(x.shape)
+            if ctx.tensor_mode:
+                gx = (g2 @ w).reshape(x.shape)
+            else:  # write into an array of x's shape: a fresh array the engine need not copy
+                gx = ctx.xp.empty(x.shape, dtype=g.dtype)
+                ctx.xp.matmul(g2, w, out=gx.reshape(-1, in_features))
         if need_w:
             gw = g2.swapaxes(0, 1) @ x.reshape(-1, in_features)
         if need_b:

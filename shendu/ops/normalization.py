@@ -9,8 +9,14 @@ number of elements averaged and means taken over the same axes::
     dL/dx = (dL/dx_hat - mean(dL/dx_hat) - x_hat * mean(dL/dx_hat * x_hat)) / sqrt(var + eps)
     dL/dw = sum(g * x_hat),   dL/db = sum(g)
 
-In double backward (``create_graph=True``) the mean and variance are recomputed from
-the graph's ``x`` so the second derivative sees how they depend on it.
+On arrays both work on a 3-D view ``(P, Q, R)`` of the input whose statistics are
+taken over axes 0 and 2: ``(N, C, L)`` for batch norm (one mean per channel), ``(1, M, D)``
+for layer norm (one mean per row). Row dot products are ``einsum`` calls and the
+gradient is built in place, so no temporary is made that is not needed.
+
+In double backward (``create_graph=True``) the same formulas run on Tensors, with the
+mean and variance recomputed from the graph's ``x`` so the second derivative sees how
+they depend on it.
 """
 from __future__ import annotations
 
@@ -47,37 +53,79 @@ def _normalize_backward(g, x_hat, invstd, w, axes, param_axes):
     return gx, (g * x_hat).sum(axis=param_axes), g.sum(axis=param_axes)
 
 
+def _center(xp, x3):
+    """Mean, centered values and biased variance of a (P, Q, R) array over axes 0 and 2."""
+    m = x3.shape[0] * x3.shape[2]
+    mean = x3.mean(axis=(0, 2))
+    xc = x3 - mean[:, None]
+    var = xp.einsum("pqr,pqr->q", xc, xc) / m
+    return mean, xc, var
+
+
+def _grad_centered(xp, gxh, x_hat, invstd):
+    """dL/dx from dL/dx_hat on (P, Q, R) arrays, in place in ``gxh`` (which must be a
+    fresh array)."""
+    m = gxh.shape[0] * gxh.shape[2]
+    s1 = gxh.mean(axis=(0, 2))
+    s2 = xp.einsum("pqr,pqr->q", gxh, x_hat) / m
+    gxh -= s1[:, None]
+    gxh -= x_hat * s2[:, None]
+    gxh *= invstd[:, None]
+    return gxh
+
+
+def _fresh_product(xp, g, w):
+    """``g * w`` (or a copy of ``g``) in a new C-contiguous array, so that a reshaped view
+    of it shares its memory (in-place updates through the view reach it)."""
+    out = xp.empty(g.shape, dtype=g.dtype)
+    if w is None:
+        out[...] = g
+    else:
+        xp.multiply(g, w, out=out)
+    return out
+
+
 class BatchNormTrain(Function):
     """Batch norm with the batch's own statistics (training mode); see the module
-    docstring for the gradient. ``w`` and ``b`` have shape (C,)."""
+    docstring for the gradient. ``w`` and ``b`` have shape (C,); ``xc`` is the centered
+    input viewed as (N, C, L) and ``invstd`` (C,), both computed by ``batch_norm``."""
     double_backward = True
 
     @staticmethod
-    def forward(ctx, x, w, b, mean, invstd, eps):
-        axes = (0,) + tuple(range(2, x.ndim))
-        pshape = (1, -1) + (1,) * (x.ndim - 2)
-        x_hat = (x - mean) * invstd
+    def forward(ctx, x, w, b, xc, invstd, eps):
+        x_hat = xc  # batch_norm made xc for us: normalize it in place
+        x_hat *= invstd[:, None]
         ctx.save_for_backward(x, w)
-        ctx.x_hat, ctx.invstd, ctx.eps, ctx.axes, ctx.pshape = x_hat, invstd, eps, axes, pshape
-        y = x_hat if w is None else x_hat * w.reshape(pshape)
+        ctx.x_hat, ctx.invstd, ctx.eps = x_hat, invstd, eps
+        y = x_hat * w[:, None] if w is not None else x_hat.copy()
         if b is not None:
-            y = y + b.reshape(pshape)
-        return y
+            y += b[:, None]
+        return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        axes, pshape = ctx.axes, ctx.pshape
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if ctx.tensor_mode:
+            axes = (0,) + tuple(range(2, x.ndim))
+            pshape = (1, -1) + (1,) * (x.ndim - 2)
             _, _, invstd, xc = _stats(x, axes, ctx.eps)
-            x_hat = xc * invstd
+            wb = None if w is None else w.reshape(pshape)
+            gx, gw, gb = _normalize_backward(g, xc * invstd, invstd, wb, axes, axes)
         else:
-            x_hat, invstd = ctx.x_hat, ctx.invstd
-        wb = None if w is None else w.reshape(pshape)
-        gx, gw, gb = _normalize_backward(g, x_hat, invstd, wb, axes, axes)
-        return (gx if ctx.needs_input_grad[0] else None,
-                gw if ctx.needs_input_grad[1] else None,
-                gb if ctx.needs_input_grad[2] else None, None, None, None)
+            xp, x_hat, invstd = ctx.xp, ctx.x_hat, ctx.invstd
+            g3 = g.reshape(x_hat.shape)
+            gx = gw = gb = None
+            if need_x:  # gx made in x's shape (fresh: the engine need not copy it)
+                gx = _fresh_product(xp, g, None if w is None else
+                                    w.reshape((1, -1) + (1,) * (x.ndim - 2)))
+                _grad_centered(xp, gx.reshape(x_hat.shape), x_hat, invstd)
+            if need_w:
+                gw = xp.einsum("pqr,pqr->q", g3, x_hat)
+            if need_b:
+                gb = g3.sum(axis=(0, 2))
+        return (gx if need_x else None, gw if need_w else None, gb if need_b else None,
+                None, None, None)
 
 
 class BatchNormEval(Function):
@@ -168,50 +216,64 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {input.shape}; use a batch of 2 or more samples "
                          "(or call model.eval() for single-sample inference)")
-    axes = (0,) + tuple(range(2, x.ndim))
-    mean, var, invstd, _ = _stats(x, axes, eps)
+    xp = input.xp
+    mean, xc, var = _center(xp, x.reshape(x.shape[0], c, -1))
+    invstd = 1.0 / xp.sqrt(var + eps)
     if running_mean is not None or running_var is not None:
         with no_grad():
             m = 0.1 if momentum is None else momentum
             if running_mean is not None:
-                running_mean.mul_(1 - m).add_(mean.reshape(c).astype(running_mean.dtype), alpha=m)
+                running_mean.mul_(1 - m).add_(mean.astype(running_mean.dtype), alpha=m)
             if running_var is not None:
-                unbiased = var.reshape(c) * (n / (n - 1))
+                unbiased = var * (n / (n - 1))
                 running_var.mul_(1 - m).add_(unbiased.astype(running_var.dtype), alpha=m)
-    return BatchNormTrain.apply(input, weight, bias, mean, invstd, eps)
+    return BatchNormTrain.apply(input, weight, bias, xc, invstd, eps)
 
 
 class LayerNorm(Function):
-    """Layer norm over the last axes; w and b have the shape of those axes. See the
-    module docstring for the gradient."""
+    """Layer norm over the last ``k`` axes; w and b have the shape of those axes. See
+    the module docstring for the gradient."""
     double_backward = True
 
     @staticmethod
     def forward(ctx, x, w, b, k, eps):
-        axes = tuple(range(x.ndim - k, x.ndim))
-        _, _, invstd, xc = _stats(x, axes, eps)
-        x_hat = xc * invstd
+        xp = ctx.xp
+        d = 1
+        for s in x.shape[x.ndim - k:]:
+            d *= s
+        _, x_hat, var = _center(xp, x.reshape(1, -1, d))  # one row per normalized slice
+        invstd = 1.0 / xp.sqrt(var + eps)
+        x_hat *= invstd[:, None]
         ctx.save_for_backward(x, w)
-        ctx.x_hat, ctx.invstd, ctx.eps, ctx.axes = x_hat, invstd, eps, axes
-        y = x_hat if w is None else x_hat * w
+        ctx.x_hat, ctx.invstd, ctx.eps, ctx.k = x_hat, invstd, eps, k
+        ctx.norm_shape = x.shape[x.ndim - k:]
+        y = x_hat * w.reshape(-1) if w is not None else x_hat.copy()
         if b is not None:
-            y = y + b
-        return y
+            y += b.reshape(-1)
+        return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        axes = ctx.axes
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if ctx.tensor_mode:
+            axes = tuple(range(x.ndim - ctx.k, x.ndim))
             _, _, invstd, xc = _stats(x, axes, ctx.eps)
-            x_hat = xc * invstd
+            lead = tuple(range(x.ndim - ctx.k))
+            gx, gw, gb = _normalize_backward(g, xc * invstd, invstd, w, axes, lead)
         else:
-            x_hat, invstd = ctx.x_hat, ctx.invstd
-        lead = tuple(range(x.ndim - len(axes)))
-        gx, gw, gb = _normalize_backward(g, x_hat, invstd, w, axes, lead)
-        return (gx if ctx.needs_input_grad[0] else None,
-                gw if ctx.needs_input_grad[1] else None,
-                gb if ctx.needs_input_grad[2] else None, None, None)
+            xp, x_hat, invstd = ctx.xp, ctx.x_hat, ctx.invstd
+            g3 = g.reshape(x_hat.shape)
+            gx = gw = gb = None
+            if need_x:  # gx made in x's shape (fresh: the engine need not copy it)
+                gx = _fresh_product(xp, g, w)
+                _grad_centered(xp, gx.reshape(x_hat.shape), x_hat, invstd)
+            if need_w:
+                gw = xp.einsum("pqr,pqr->r", g3, x_hat).reshape(ctx.norm_shape)
+            if need_b:
+                gb = g3.sum(axis=(0, 1)).reshape(ctx.norm_shape)
+        return (gx if need_x else None, gw if need_w else None, gb if need_b else None,
+                None, None)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -82,6 +82,11 @@ def _generator(tensor, generator):
     return generator if generator is not None else backend.default_generator(tensor.xp)
 
 
+def _normal(gen, mean, std, shape):
+    # standard_normal and random are the draws NumPy's and CuPy's Generators share
+    return mean + std * gen.standard_normal(shape)
+
+
 def _fill(tensor, values):
     """Write ``values`` into ``tensor`` in place, outside the graph."""
     with no_grad():
@@ -120,13 +125,13 @@ def _empty(tensor, name):
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with values from U(a, b)."""
     _check(tensor, "uniform_")
-    return _fill(tensor, _generator(tensor, generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, a + (b - a) * _generator(tensor, generator).random(tensor.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with values from N(mean, std^2)."""
     _check(tensor, "normal_")
-    return _fill(tensor, _generator(tensor, generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, _normal(_generator(tensor, generator), mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -137,13 +142,13 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     gen = _generator(tensor, generator)
     xp = tensor.xp
-    out = gen.normal(mean, std, tensor.shape)
+    out = _normal(gen, mean, std, tensor.shape)
     for _ in range(1000):  # each pass redraws only the rejected values
         bad = (out < a) | (out > b)
         n = int(bad.sum())
         if n == 0:
             break
-        out[bad] = gen.normal(mean, std, n)
+        out[bad] = _normal(gen, mean, std, n)
     else:  # the interval holds almost no mass: clip what is left
         out = xp.clip(out, a, b)
     return _fill(tensor, out)
@@ -236,7 +241,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     xp = tensor.xp
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _generator(tensor, generator).normal(0.0, 1.0, (rows, cols))
+    flat = _generator(tensor, generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 from ..ops.activation import *  # noqa: F401,F403  relu, gelu, softmax, log_softmax, ...
 from ..ops.activation import __all__ as _activation_names
-from ..ops.elementwise import sigmoid, tanh
+from ..ops import sigmoid, tanh, one_hot, pad  # public names (stable across file moves)
 from ..ops.linear import linear, bilinear
 from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropout
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.embedding import embedding
-from ..ops.indexing import one_hot
-from ..ops.shape import pad
 from .. import ops as _ops
 
 from ..ops.loss import *  # noqa: F401,F403  mse_loss, cross_entropy, nll_loss, ...
 from ..ops.loss import __all__ as _loss_names
+
 
 def softmin(input, dim=None, dtype=None):
     """``softmax(-x)`` along ``dim`` (the last axis when None).

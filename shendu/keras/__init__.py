@@ -1,0 +1,36 @@
+"""``shendu.keras``: the Keras-style API, a thin layer over shendu's PyTorch-style core.
+
+Code written for ``tf.keras`` / Keras 3 runs with the imports changed::
+
+    from shendu import keras            # was: from tensorflow import keras
+    from shendu.keras import layers     # was: from tensorflow.keras import layers
+
+    model = keras.Sequential([
+        layers.Dense(512, activation='relu', input_shape=[11]),
+        layers.Dense(512, activation='relu'),
+        layers.Dense(1),
+    ])
+    model.compile(optimizer='adam', loss='mae')
+    history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid),
+                        batch_size=256, epochs=10)
+
+Modules laid out as in Keras: ``keras.layers``, ``keras.models``, ``keras.optimizers``,
+``keras.losses``, ``keras.metrics``, ``keras.callbacks``, ``keras.activations``,
+``keras.initializers``, ``keras.regularizers``, ``keras.utils``, ``keras.datasets``,
+``keras.saving``, ``keras.backend``.
+
+>>> from shendu import keras
+>>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+>>> model.compile(optimizer="sgd", loss="mse")
+>>> model.predict([[1.0, 2.0]], verbose=0).shape
+(1, 1)
+"""
+from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics,
+               models, optimizers, regularizers, saving, utils)
+from .layers import Input, InputLayer, Layer
+from .models import Model, Sequential, load_model
+from .utils import plot_history
+
+__all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "load_model", "plot_history",
+           "layers", "models", "optimizers", "losses", "metrics", "callbacks", "activations",
+           "initializers", "regularizers", "utils", "datasets", "saving", "backend"]

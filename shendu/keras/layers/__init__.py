@@ -1,0 +1,24 @@
+"""``keras.layers``: the Keras-style layers of shendu.
+
+>>> from shendu.keras import layers
+>>> layers.Dense(4, activation="relu").units
+4
+"""
+from .base import Layer, InputLayer, Input, KerasTensor
+from .core import (Dense, Activation, Dropout, Flatten, Reshape, Lambda, Embedding, Add,
+                   Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Identity,
+                   TorchModuleWrapper)
+from .normalization import BatchNormalization, LayerNormalization
+
+__all__ = ["Layer", "InputLayer", "Input", "KerasTensor", "Dense", "Activation", "Dropout",
+           "Flatten", "Reshape", "Lambda", "Embedding", "Add", "Subtract", "Multiply",
+           "Average", "Maximum", "Minimum", "Concatenate", "Identity", "TorchModuleWrapper",
+           "BatchNormalization", "LayerNormalization"]
+
+_BUILTIN = {name: globals()[name] for name in __all__
+            if isinstance(globals().get(name), type) and issubclass(globals()[name], Layer)}
+
+
+def get(class_name):
+    """The built-in layer class called ``class_name`` (KeyError if there is none)."""
+    return _BUILTIN[class_name]

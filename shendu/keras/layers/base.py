@@ -1,0 +1,604 @@
+"""``Layer``, the base of every Keras-style layer and model, plus ``Input`` / ``InputLayer``.
+
+A Keras layer is a ``shendu.nn.Module`` with Keras's habits:
+
+* it creates its weights in ``build(input_shape)`` on the first call, so the input size
+  is inferred (``Dense(64)`` needs no input size);
+* ``call(inputs, training=None)`` does the work (``forward`` is the same method, so a
+  Keras layer is also an ordinary module inside PyTorch-style code);
+* ``weights``, ``trainable_weights``, ``get_weights()`` / ``set_weights()`` (NumPy arrays,
+  Keras's layout), ``trainable`` (freeze with ``layer.trainable = False``), a unique
+  ``name`` (``dense``, ``dense_1`` ...), ``get_config()`` for saving.
+
+Calling a layer on a ``keras.Input(...)`` (a symbolic ``KerasTensor``) builds it and returns
+another symbolic tensor: that is how functional models are described.
+
+Subclass it the Keras way::
+
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.w
+"""
+from __future__ import annotations
+
+import collections
+import inspect
+import json
+import re
+
+import numpy as np
+
+from ... import backend
+from ...autograd import grad_mode
+from ...autograd.tensor import Tensor
+from ...nn.module import Module
+from ...nn.container import ModuleList
+from ...nn.parameter import Parameter
+from .. import initializers, regularizers
+
+__all__ = ["Layer", "KerasTensor", "InputLayer", "Input", "unique_name", "clear_session",
+           "to_tensor"]
+
+_NAME_COUNTS = collections.defaultdict(int)
+
+
+def _snake(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def unique_name(base):
+    """``dense``, then ``dense_1``, ``dense_2`` ... (reset by ``clear_session``)."""
+    n = _NAME_COUNTS[base]
+    _NAME_COUNTS[base] += 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def clear_session():
+    """Reset the automatic layer names (``dense``, ``dense_1`` ... start again)."""
+    _NAME_COUNTS.clear()
+
+
+def to_tensor(x, dtype=None):
+    """A Tensor from a Tensor, array, DataFrame (``.to_numpy()``) or list; floating data
+    becomes the default float dtype (float32) as Keras casts inputs to ``floatx``."""
+    if isinstance(x, Tensor):
+        return x
+    if hasattr(x, "to_numpy") and not hasattr(x, "__array_interface__"):
+        x = x.to_numpy()
+    if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        x = np.asarray(x)
+    if dtype is not None:
+        x = x.astype(dtype, copy=False)
+    elif x.dtype.kind == "f" and x.dtype != backend.get_default_dtype():
+        x = x.astype(backend.get_default_dtype())
+    elif x.dtype.kind == "b":
+        x = x.astype(backend.get_default_dtype())
+    return Tensor._make(x)
+
+
+def _shape_str(shape):
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
+    inner = ", ".join("None" if s is None else str(s) for s in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+# ------------------------------------------------------------------ symbolic tensors
+class KerasTensor:
+    """A symbolic tensor: a shape (``None`` for the batch) and the layer call that made it.
+
+    ``keras.Input(shape=(784,))`` returns one; calling layers on it records the graph
+    that ``keras.Model(inputs, outputs)`` then runs on real data.
+    """
+
+    def __init__(self, shape, dtype="float32", layer=None, inputs=None, kwargs=None, name=None):
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.dtype = str(np.dtype(dtype))
+        self._layer = layer
+        self._inputs = inputs  # a KerasTensor or a list of them, or None for an Input
+        self._kwargs = kwargs or {}
+        self.name = name or (layer.name if layer is not None else "keras_tensor")
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={_shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
+
+    def _no_ops(self, *_):
+        raise TypeError("operators on symbolic tensors (keras.Input outputs) are not supported "
+                        "in shendu.keras; use layers (keras.layers.Add, Multiply, Lambda ...)")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = \
+        __matmul__ = __getitem__ = _no_ops
+
+
+def _flat(x):
+    if isinstance(x, (list, tuple)):
+        out = []
+        for i in x:
+            out.extend(_flat(i))
+        return out
+    return [x]
+
+
+def _map(fn, x):
+    if isinstance(x, (list, tuple)):
+        return [_map(fn, i) for i in x]
+    return fn(x)
+
+
+def _is_symbolic(x):
+    return any(isinstance(t, KerasTensor) for t in _flat(x))
+
+
+# ------------------------------------------------------------------ the base class
+class Layer(Module):
+    """Base class of Keras-style layers (see the module docstring).
+
+    Parameters
+    ----------
+    trainable : bool, default True
+    name : str, optional (default: the class name in snake case, made unique)
+    dtype : weights' dtype (default float32)
+    input_shape : tuple, optional
+        The shape of one sample (no batch), for the first layer of a Sequential model:
+        ``Dense(4, input_shape=[2])``. ``input_dim=n`` means ``input_shape=(n,)``.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # the constructor's arguments, for get_config() of user-defined layers
+        object.__setattr__(obj, "_init_args", (args, dict(kwargs)))
+        return obj
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
+                 input_dim=None, batch_input_shape=None, batch_size=None, autocast=True,
+                 **kwargs):
+        super().__init__()
+        kwargs.pop("dynamic", None)
+        if kwargs.pop("weights", None) is not None:
+            raise NotImplementedError(f"{type(self).__name__}: the weights= argument is not "
+                                      "supported; call layer.set_weights(...) once built")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments "
+                            f"{sorted(kwargs)}")
+        object.__setattr__(self, "training", False)  # Keras: inference unless told
+        if name is not None and (not isinstance(name, str) or not name or "/" in name
+                                 or "." in name):
+            raise ValueError(f"{type(self).__name__}: invalid layer name {name!r} (a non-empty "
+                             "string without '/' or '.')")
+        self.name = name or unique_name(_snake(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self.dtype = str(backend.to_dtype(dtype))
+        self._weight_refs = []       # (keras name, owner module, "param"|"buffer", key)
+        self._internal = set()       # wrapped nn modules whose weights are listed above
+        self._regularized = []       # (regularizer, keras weight name)
+        self._build_input_shape = None
+        self._build_output_shape = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + tuple(
+                None if s is None else int(s) for s in _as_tuple(input_shape))
+        elif input_dim is not None:
+            self._batch_input_shape = (batch_size, int(input_dim))
+        else:
+            self._batch_input_shape = None
+        try:
+            params = inspect.signature(self.call).parameters
+        except (TypeError, ValueError):  # pragma: no cover
+            params = {}
+        self._call_takes_training = "training" in params
+
+    # ---------------------------------------------------------------- attributes
+    def __setattr__(self, name, value):
+        # Keras tracks lists of layers assigned to attributes: register them as modules
+        if isinstance(value, (list, tuple)) and value and \
+                all(isinstance(v, Module) for v in value) and "_modules" in self.__dict__:
+            value = ModuleList(list(value))
+        super().__setattr__(name, value)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for _, t in self._own_weights():
+            if isinstance(t, Parameter):
+                t.requires_grad = value
+        for child in self._children_modules():
+            if isinstance(child, Layer):
+                child.trainable = value
+            else:
+                for p in child.parameters():
+                    p.requires_grad = value
+
+    # ---------------------------------------------------------------- weights
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation=None,
+                   name=None, **kwargs):
+        """Create a weight, register it and return it (a ``Parameter``, or a non-learned
+        Tensor when ``trainable=False``). ``initializer`` is a name (``"glorot_uniform"``,
+        ``"zeros"`` ...), an Initializer or a function ``f(shape, dtype)``."""
+        if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape=...)
+            name, shape = shape, kwargs.pop("shape", None)
+        if kwargs:
+            raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
+        if constraint is not None:
+            raise NotImplementedError("weight constraints are not supported in shendu.keras")
+        shape = tuple(int(s) for s in _as_tuple(shape if shape is not None else ()))
+        dtype = backend.to_dtype(dtype or self.dtype)
+        init = initializers.get(initializer if initializer is not None else
+                                ("glorot_uniform" if dtype.kind == "f" else "zeros"))
+        value = np.asarray(init(shape, dtype), dtype=dtype)
+        key = name or "weight"
+        if self.__dict__.get(key, 0) is None:  # a placeholder set in __init__ (self.kernel = None)
+            del self.__dict__[key]
+        if key in self._parameters or key in self._buffers or key in self._modules \
+                or key in self.__dict__:
+            i = 1
+            while f"{key}_{i}" in self._parameters or f"{key}_{i}" in self._buffers:
+                i += 1
+            key = f"{key}_{i}"
+        if trainable:
+            t = Parameter(value, requires_grad=self._trainable and dtype.kind == "f")
+            self.register_parameter(key, t)
+            kind = "param"
+        else:
+            t = Tensor._make(value)
+            self.register_buffer(key, t)
+            kind = "buffer"
+        self._weight_refs.append((name or key, self, kind, key))
+        reg = regularizers.get(regularizer)
+        if reg is not None:
+            self._regularized.append((reg, name or key))
+        return t
+
+    def _track(self, name, owner, key, kind="param"):
+        """List a weight of a wrapped ``nn`` module under a Keras name."""
+        self._weight_refs.append((name, owner, kind, key))
+
+    def _own_weights(self):
+        out = []
+        for name, owner, kind, key in self._weight_refs:
+            t = (owner._parameters if kind == "param" else owner._buffers).get(key)
+            if t is not None:
+                out.append((name, t))
+        return out
+
+    def _children_modules(self):
+        return [m for k, m in self._modules.items() if m is not None and k not in self._internal]
+
+    def _named_weights(self, prefix=None):
+        """``[(path, tensor)]``: Keras paths like ``dense_1/kernel``, own weights first."""
+        prefix = self.name if prefix is None else prefix
+        out = [(f"{prefix}/{n}", t) for n, t in self._own_weights()]
+        for key, child in self._modules.items():
+            if child is None or key in self._internal:
+                continue
+            if isinstance(child, Layer):
+                out += child._named_weights(f"{prefix}/{child.name}")
+            else:
+                out += _module_weights(child, f"{prefix}/{key}")
+        seen, unique = set(), []
+        for n, t in out:
+            if id(t) not in seen:
+                seen.add(id(t))
+                unique.append((n, t))
+        return unique
+
+    @property
+    def weights(self):
+        """All weights (trainable first within each layer, then e.g. BatchNorm's moving
+        statistics), as Tensors."""
+        return [t for _, t in self._named_weights()]
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        return [t for t in self.weights if isinstance(t, Parameter) and t.requires_grad]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return [t for t in self.weights if not (isinstance(t, Parameter) and t.requires_grad)]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        """The weights as a list of NumPy arrays (copies)."""
+        return [np.array(t.__array__(), copy=True) for t in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays with the shapes of ``get_weights()``."""
+        mine = self._named_weights()
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"{type(self).__name__} '{self.name}': set_weights got "
+                             f"{len(weights)} arrays but the layer has {len(mine)} weights "
+                             f"({', '.join(n for n, _ in mine)})")
+        arrays = []
+        for (n, t), w in zip(mine, weights):
+            a = np.asarray(w.__array__() if isinstance(w, Tensor) else w)
+            if tuple(a.shape) != t.shape:
+                raise ValueError(f"set_weights: weight '{n}' has shape {t.shape}, got an array "
+                                 f"of shape {tuple(a.shape)}")
+            arrays.append(a)
+        with grad_mode.no_grad():
+            for (_, t), a in zip(mine, arrays):
+                t.data[...] = t.xp.asarray(a, dtype=t.dtype)
+                t._version += 1
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
+                             "layer isn't built. You can build it manually via: "
+                             f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(int(np.prod(t.shape)) for t in self.weights))
+
+    @property
+    def losses(self):
+        """The regularization penalties of this layer and its sublayers (scalar Tensors),
+        recomputed from the current weights."""
+        out = []
+        for layer in self._layers_recursive():
+            if layer._regularized:
+                named = dict(layer._own_weights())
+                for reg, wname in layer._regularized:
+                    t = named.get(wname)
+                    if t is not None and t.requires_grad:
+                        out.append(reg(t))
+        return out
+
+    def _layers_recursive(self):
+        return [m for m in self.modules() if isinstance(m, Layer)]
+
+    # ---------------------------------------------------------------- build and call
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (batch included, may be None).
+        The default creates none."""
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self._build_input_shape = input_shape
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch included). The default runs the
+        layer on a dummy batch of zeros, without a graph, in inference mode."""
+        shapes = input_shape
+        dummies = _map(lambda s: _dummy(s, self._input_dtype()), shapes) \
+            if isinstance(shapes, list) else _dummy(shapes, self._input_dtype())
+        was = self.training
+        if was:
+            self.train(False)
+        try:
+            with grad_mode.no_grad():
+                out = self.call(dummies)
+        finally:
+            if was:
+                self.train(True)
+        batch_none = (shapes[0][0] if isinstance(shapes, list) else shapes[0]) is None
+        return _map(lambda t: ((None,) if batch_none else (t.shape[0],)) + tuple(t.shape[1:]),
+                    out) if isinstance(out, (list, tuple)) else \
+            ((None,) if batch_none else (out.shape[0],)) + tuple(out.shape[1:])
+
+    def _input_dtype(self):
+        return self.dtype
+
+    def __call__(self, *args, **kwargs):
+        if args and _is_symbolic(args[0]):
+            return self._symbolic_call(*args, **kwargs)
+        training = kwargs.pop("training", None)
+        if args:
+            inputs = args[0]
+            rest = args[1:]
+        else:
+            inputs = kwargs.pop("inputs")
+            rest = ()
+        if isinstance(inputs, (list, tuple)):
+            inputs = [to_tensor(i) for i in inputs]
+        else:
+            inputs = to_tensor(inputs)
+        if not self.built:
+            self._maybe_build(_map(lambda t: tuple(t.shape), inputs)
+                              if isinstance(inputs, list) else tuple(inputs.shape))
+        switch = training is not None and bool(training) != self.training
+        if self._call_takes_training:
+            kwargs["training"] = self.training if training is None else bool(training)
+        if not switch:
+            out = self.call(inputs, *rest, **kwargs)
+        else:
+            self.train(bool(training))
+            try:
+                out = self.call(inputs, *rest, **kwargs)
+            finally:
+                self.train(not bool(training))
+        if self._build_output_shape is None:  # for summary(): the first call's shape
+            self._build_output_shape = _output_shape(out)
+        return out
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
+        if args:
+            raise TypeError(f"{self.name}: extra positional arguments are not supported when "
+                            "calling a layer on keras.Input tensors")
+        kwargs.pop("training", None)
+        shapes = _map(lambda t: t.shape, inputs)
+        if not self.built:
+            self._maybe_build(shapes)
+        out_shape = self.compute_output_shape(shapes)
+        self._build_output_shape = out_shape
+        dtype = _flat(inputs)[0].dtype if self._keeps_input_dtype() else self.dtype
+        if isinstance(out_shape, list):
+            raise NotImplementedError(f"{self.name}: layers with several outputs are not "
+                                      "supported in functional models")
+        return KerasTensor(out_shape, dtype, layer=self, inputs=inputs, kwargs=kwargs)
+
+    def _keeps_input_dtype(self):
+        return False
+
+    # ---------------------------------------------------------------- config
+    def get_config(self):
+        """The layer's constructor arguments as JSON-compatible values (for saving).
+
+        For your own Layer/Model subclasses the arguments given to ``__init__`` are
+        recorded automatically when they are plain values (numbers, strings, lists,
+        dicts); otherwise override ``get_config`` (and ``from_config``)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        if not type(self).__module__.startswith("shendu.keras"):
+            config.update(self._auto_config())
+        return config
+
+    def _auto_config(self):
+        cls = type(self)
+        args, kwargs = self.__dict__.get("_init_args", ((), {}))
+        try:
+            bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs)
+        except TypeError:
+            return {}
+        out = {}
+        for k, v in list(bound.arguments.items())[1:]:
+            kind = inspect.signature(cls.__init__).parameters[k].kind
+            items = v.items() if kind == inspect.Parameter.VAR_KEYWORD else [(k, v)]
+            if kind == inspect.Parameter.VAR_POSITIONAL:
+                if v:
+                    raise NotImplementedError(f"{cls.__name__} takes *args; define get_config()")
+                continue
+            for name, value in items:
+                try:
+                    json.dumps(value)
+                except (TypeError, ValueError):
+                    raise NotImplementedError(
+                        f"{cls.__name__}.__init__ received {name}={value!r}, which can't be saved "
+                        "as JSON: define get_config() (and from_config()) for this class") \
+                        from None
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if cls.__module__.startswith("shendu.keras"):
+            return cls(**config)
+        params = inspect.signature(cls.__init__).parameters
+        takes_any = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values())
+        extras = {k: config.pop(k) for k in ("name", "trainable", "dtype", "batch_input_shape")
+                  if k in config and not takes_any and k not in params}
+        obj = cls(**config)
+        if "name" in extras:
+            obj.name = extras["name"]
+        if "trainable" in extras:
+            obj.trainable = extras["trainable"]
+        return obj
+
+    # ---------------------------------------------------------------- display
+    @property
+    def input_shape(self):
+        return self._build_input_shape
+
+    @property
+    def output_shape(self):
+        return self._build_output_shape
+
+    def _get_name(self):
+        return f"{type(self).__name__}"
+
+    def extra_repr(self):
+        return f"name={self.name}"
+
+
+def _output_shape(out):
+    if isinstance(out, (list, tuple)):
+        return [_output_shape(o) for o in out]
+    shape = getattr(out, "shape", None)
+    if shape is None or not len(shape):
+        return None
+    return (None,) + tuple(shape[1:])
+
+
+def _module_weights(module, prefix):
+    """Weights of a plain ``nn.Module``: its parameters, then its floating buffers."""
+    out = [(f"{prefix}/{n}".replace(".", "/"), p) for n, p in module.named_parameters()]
+    out += [(f"{prefix}/{n}".replace(".", "/"), b) for n, b in module.named_buffers()
+            if b is not None and b.dtype.kind == "f"]
+    return out
+
+
+def _as_tuple(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(shape)
+
+
+def _dummy(shape, dtype):
+    shape = tuple(1 if s is None else s for s in shape)
+    dt = np.dtype(dtype)
+    return Tensor._make(np.zeros(shape, dtype=dt))
+
+
+# ------------------------------------------------------------------ inputs
+class InputLayer(Layer):
+    """The entry point of a model: holds the input shape. ``keras.Input`` makes one and
+    returns its symbolic output."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 input_tensor=None, name=None, input_shape=None, batch_input_shape=None,
+                 **kwargs):
+        if shape is None and input_shape is not None:
+            shape = input_shape
+        if batch_shape is None and batch_input_shape is not None:
+            batch_shape = batch_input_shape
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer needs a shape: keras.Input(shape=(n_features,))")
+            batch_shape = (batch_size,) + tuple(_as_tuple(shape))
+        if sparse:
+            raise NotImplementedError("sparse inputs are not supported in shendu.keras")
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype or "float32",
+                         **kwargs)
+        self.batch_shape = tuple(None if s is None else int(s) for s in batch_shape)
+        self._batch_input_shape = self.batch_shape
+        self.built = True
+        self._build_input_shape = self._build_output_shape = self.batch_shape
+        self.output = KerasTensor(self.batch_shape, self.dtype, layer=self, inputs=None,
+                                  name=self.name)
+
+    def get_config(self):
+        return {"name": self.name, "batch_shape": list(self.batch_shape), "dtype": self.dtype}
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False):
+    """A symbolic input of ``shape`` (one sample, no batch): the start of a model.
+
+    >>> from shendu import keras
+    >>> keras.Input(shape=(784,)).shape
+    (None, 784)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       batch_shape=batch_shape, name=name)
+    return layer.output

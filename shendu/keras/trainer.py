@@ -1,0 +1,503 @@
+"""``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods of Keras
+models (a mixin of ``keras.Model``).
+
+The training step is the plain shendu loop (forward, loss, ``backward``, optimizer step)
+plus the running loss and the metrics, computed on arrays without a graph. Batches are cut
+from the arrays once each; callbacks' batch hooks run only when some callback wants them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import grad_mode
+from ..autograd.tensor import Tensor
+from . import activations, callbacks as callbacks_module, losses as losses_module
+from . import metrics as metrics_module, optimizers as optimizers_module
+from .data_adapter import (ArrayBatches, class_weights_to_sample_weights, make_batches)
+from .progress import is_dynamic
+
+__all__ = ["Trainer"]
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose in (0, 1, 2, True, False):
+        return int(verbose)
+    raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+
+
+def _host(a):
+    return a if isinstance(a, np.ndarray) else backend.move(a, backend.Device("cpu"))
+
+
+def _probs_from_logits(z, kind):
+    xp = backend.get_array_module(z)
+    if kind == "softmax":
+        e = xp.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    return xp.exp(-xp.logaddexp(0, -z))  # sigmoid without overflow
+
+
+class Trainer:
+    """Mixin with Keras's training API; ``keras.Model`` inherits it."""
+
+    def _init_trainer(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._loss_obj = None
+        self._fused = None
+        self._fused_kind = None
+        self._metric_specs = []
+        self._weighted_metric_specs = []
+        self._compile_metrics = None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = None
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configure training: the optimizer, the loss and the metrics to report.
+
+        Parameters
+        ----------
+        optimizer : name (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``, ``"adagrad"``,
+            ``"adadelta"``, ``"nadam"``) or a ``keras.optimizers`` instance (or a built
+            ``shendu.optim`` optimizer)
+        loss : name (``"mse"``, ``"mae"``, ``"huber"``, ``"binary_crossentropy"``,
+            ``"categorical_crossentropy"``, ``"sparse_categorical_crossentropy"``,
+            ``"kl_divergence"`` ...), a ``keras.losses.Loss`` or a function
+            ``loss(y_true, y_pred)``
+        metrics : list of names (``"accuracy"``, ``"mae"``, ``"AUC"`` ...), Metric objects or
+            functions; not weighted by ``sample_weight`` (use ``weighted_metrics``).
+
+        The course's call::
+
+            model.compile(optimizer="adam", loss="mae")
+        """
+        if loss_weights is not None:
+            raise NotImplementedError("compile(loss_weights=...) is for several outputs, which "
+                                      "shendu.keras does not train")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._loss_obj = losses_module.get(loss) if loss is not None else None
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, dict):
+            raise NotImplementedError("compile(metrics={...}) is for several outputs; pass a list")
+        if isinstance(metrics, (str,)) or not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        self._metric_specs = list(metrics)
+        self._weighted_metric_specs = list(weighted_metrics or [])
+        self._compile_metrics = None
+        self._fused = None
+        self._fused_kind = None
+        self.compiled = True
+        self.stop_training = False
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": self._metric_specs,
+                                "weighted_metrics": self._weighted_metric_specs}
+
+    def _check_compiled(self, who):
+        if not self.compiled or self._loss_obj is None:
+            raise RuntimeError(f"You must call compile() with a loss before {who}(): e.g. "
+                               "model.compile(optimizer='adam', loss='mse')")
+
+    @property
+    def metrics(self):
+        """The loss tracker and the compiled metrics (once resolved by the first batch)."""
+        out = [self._loss_tracker] if self.compiled else []
+        if self._compile_metrics:
+            out += [m for m, _ in self._compile_metrics]
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def _resolve_metrics(self, y, y_pred_shape):
+        if self._compile_metrics is not None:
+            return
+        y_shape = tuple(np.shape(y)) if y is not None else ()
+        resolved = []
+        for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
+            for spec in specs:
+                if spec is None:
+                    continue
+                if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
+                    m = metrics_module.resolve_accuracy(y_shape, y_pred_shape, name=spec)
+                else:
+                    m = metrics_module.get(spec)
+                resolved.append((m, weighted))
+        names = [m.name for m, _ in resolved]
+        dup = sorted({n for n in names if names.count(n) > 1} | ({"loss"} & set(names)))
+        if dup:
+            raise ValueError(f"metric names must be unique and differ from 'loss'; repeated: {dup}")
+        self._compile_metrics = resolved
+
+    # ------------------------------------------------------------------ one step
+    def _setup_fusion(self):
+        """Use logits for the loss when the model ends in softmax/sigmoid (stability)."""
+        self._fused = None
+        self._fused_kind = None
+        last = self._output_layer()
+        act = getattr(last, "activation", None) if last is not None else None
+        if act is None or not hasattr(last, "_pre_activation") or self._loss_obj is None:
+            return
+        kind = "softmax" if act is activations.softmax else \
+            "sigmoid" if act is activations.sigmoid else None
+        cls = type(self._loss_obj)
+        ok = {"softmax": (losses_module.CategoricalCrossentropy,
+                          losses_module.SparseCategoricalCrossentropy),
+              "sigmoid": (losses_module.BinaryCrossentropy,)}.get(kind, ())
+        if cls in ok:
+            fused = self._loss_obj.with_logits()
+            if fused is not None:
+                self._fused, self._fused_kind = fused, kind
+
+    def _output_layer(self):
+        return None
+
+    def _forward_logits(self, x, training):
+        """The model's output before its final softmax/sigmoid (models override)."""
+        raise NotImplementedError
+
+    def _prepare_training(self):
+        """Bind the optimizer to the trainable weights (again if they changed)."""
+        weights = self.trainable_weights
+        if not self.optimizer.built or not self.optimizer._matches(weights):
+            self.optimizer.build(weights)
+        self._setup_fusion()
+
+    def _compute(self, xb, yb, wb, training):
+        if self._fused is not None:
+            logits = self._forward_logits(xb, training)
+            loss = self._fused(yb, logits, sample_weight=wb) if wb is not None else \
+                self._fused(yb, logits)
+            y_pred = _probs_from_logits(logits.data, self._fused_kind)
+        else:
+            out = self(xb, training=training)
+            if isinstance(out, (list, tuple)):
+                raise NotImplementedError("fit/evaluate of models with several outputs is not "
+                                          "supported in shendu.keras")
+            loss = self._loss_obj(yb, out, sample_weight=wb) if wb is not None else \
+                self._loss_obj(yb, out)
+            y_pred = out.data
+        if not isinstance(loss, Tensor):
+            loss = Tensor._make(np.asarray(loss, dtype=np.float32))
+        if loss.ndim:
+            loss = loss.mean()
+        reg = self.losses if self._has_regularizers else None
+        if reg:
+            for r in reg:
+                loss = loss + r
+        return loss, y_pred
+
+    def _update_metrics(self, loss_value, n, yb, y_pred, wb):
+        self._loss_tracker.update_state(loss_value, n)
+        if self._compile_metrics is None:
+            self._resolve_metrics(yb, tuple(y_pred.shape))
+        for m, weighted in self._compile_metrics:
+            m.update_state(yb, y_pred, wb if weighted else None)
+
+    def _train_batch(self, xb, yb, wb):
+        loss, y_pred = self._compute(xb, yb, wb, True)
+        opt = self.optimizer
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        self._update_metrics(float(loss.data), len(y_pred), yb, y_pred, wb)
+
+    def _test_batch(self, xb, yb, wb):
+        with grad_mode.no_grad():
+            loss, y_pred = self._compute(xb, yb, wb, False)
+        self._update_metrics(float(loss.data), len(y_pred), yb, y_pred, wb)
+
+    def _logs(self):
+        logs = {m.name: m.result() for m in self.metrics}
+        return {k: _py(v) for k, v in sorted(logs.items())}
+
+    def _to_device(self, a):
+        dev = self._device
+        if a is None or dev is None:
+            return a
+        if isinstance(a, list):
+            return [self._to_device(i) for i in a]
+        return backend.move(a, dev)
+
+    def _wrap_x(self, xb):
+        xb = self._to_device(xb)
+        if isinstance(xb, list):
+            return [Tensor._make(a) for a in xb]
+        return Tensor._make(xb)
+
+    def _start(self, x_sample):
+        """Build the model from the first batch's shape and find its device."""
+        if not self.built:
+            shape = [tuple(a.shape) for a in x_sample] if isinstance(x_sample, list) \
+                else tuple(x_sample.shape)
+            self._build_for_data(shape)
+        w = self.weights
+        self._device = w[0].device if w and w[0].is_cuda else None
+        self._has_regularizers = any(layer._regularized for layer in self._layers_recursive())
+
+    def _build_for_data(self, shape):
+        with grad_mode.no_grad():  # one dummy forward creates every layer's weights
+            self(self._dummy_input(shape), training=False)
+
+    def _dummy_input(self, shape):
+        from .layers.base import _dummy
+        if isinstance(shape, list):
+            return [_dummy((None,) + tuple(s[1:]), self.dtype) for s in shape]
+        return _dummy((None,) + tuple(shape[1:]), self.dtype)
+
+    def _label_kind(self):
+        return getattr(self._loss_obj, "_label", "float")
+
+    def _batches(self, x, y, sample_weight, batch_size, class_weight=None, steps=None,
+                 who="fit"):
+        data = make_batches(x, y, sample_weight, batch_size,
+                            float_dtype=backend.get_default_dtype(),
+                            y_dtype=self._label_kind() if self._loss_obj is not None else None,
+                            steps=steps, who=who)
+        if class_weight is not None:
+            if not isinstance(data, ArrayBatches) or data.y is None:
+                raise ValueError("class_weight needs x and y given as arrays")
+            cw = class_weights_to_sample_weights(data.y, class_weight)
+            data.sample_weight = cw if data.sample_weight is None else data.sample_weight * cw
+        return data
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train the model for ``epochs`` passes over the data; returns a ``History``.
+
+        Parameters
+        ----------
+        x, y : arrays, DataFrames/Series, Tensors, or ``x`` a DataLoader of ``(x, y)``
+        batch_size : int, default 32
+        epochs : int, default 1
+        verbose : "auto", 0, 1 or 2
+            1 (and "auto") draw the progress bar: redrawn in place on a terminal or in a
+            notebook, one clean line per epoch otherwise; 2: one short line per epoch.
+        callbacks : list of ``keras.callbacks.Callback``
+        validation_split : float
+            The last fraction of the samples (before shuffling) is held out.
+        validation_data : ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)`` or a
+            DataLoader
+        shuffle : bool, default True (a new order every epoch, from ``manual_seed``)
+        class_weight : dict ``{class: weight}``
+        sample_weight : (N,) array
+        initial_epoch : int, the epoch to start at (to resume training)
+
+        Example (the course's red wine lesson)::
+
+            history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid),
+                                batch_size=256, epochs=10)
+        """
+        self._check_compiled("fit")
+        verbose = _resolve_verbose(verbose)
+        if validation_split and validation_data is not None:
+            validation_split = 0.0  # Keras: validation_data wins
+        data = self._batches(x, y, sample_weight, batch_size, class_weight, steps_per_epoch)
+        val = None
+        if validation_split:
+            if not isinstance(data, ArrayBatches):
+                raise ValueError("validation_split is only supported for array inputs, not for "
+                                 "DataLoaders or generators; pass validation_data instead")
+            data, val = data.split(float(validation_split))
+        elif validation_data is not None:
+            val = self._validation_batches(validation_data,
+                                           validation_batch_size or batch_size, validation_steps)
+        first = next(iter(data.batches(False)), None)
+        if first is None:
+            raise ValueError("fit: the training data is empty")
+        self._start(first[0])
+        self._prepare_training()
+        cbs = callbacks_module.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
+            epochs=epochs, steps=data.steps or None, validation=val is not None)
+        want_batches = cbs.wants_batches("train")
+        self.stop_training = False
+        cbs.on_train_begin()
+        epoch_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            self.train(True)
+            steps = 0
+            try:
+                for step, (xb, yb, wb) in enumerate(data.batches(shuffle)):
+                    if want_batches:
+                        cbs.on_train_batch_begin(step)
+                    self._train_batch(self._wrap_x(xb), self._to_device(yb),
+                                      self._to_device(wb))
+                    steps = step + 1
+                    if want_batches:
+                        cbs.on_train_batch_end(step, self._logs())
+                    if self.stop_training:
+                        break
+            finally:
+                self.train(False)
+            epoch_logs = self._logs()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_loop(val, cbs, in_fit=True)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            if cbs.progbar is not None:
+                cbs.progbar.seen = steps
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return cbs.history
+
+    def _validation_batches(self, validation_data, batch_size, steps):
+        from .data_adapter import is_iterable_data
+        if is_iterable_data(validation_data):
+            return make_batches(validation_data, steps=steps, who="validation_data")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be (x_val, y_val), (x_val, y_val, "
+                             "sample_weight) or a DataLoader")
+        xv, yv = validation_data[0], validation_data[1]
+        wv = validation_data[2] if len(validation_data) == 3 else None
+        return self._batches(xv, yv, wv, batch_size, who="validation_data")
+
+    # ------------------------------------------------------------------ evaluate
+    def _evaluate_loop(self, data, cbs, in_fit=False):
+        self.reset_metrics()
+        want = cbs.wants_batches("test")
+        cbs.on_test_begin()
+        steps = 0
+        for step, (xb, yb, wb) in enumerate(data.batches(False)):
+            if want:
+                cbs.on_test_batch_begin(step)
+            self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+            steps = step + 1
+            if want:
+                cbs.on_test_batch_end(step, self._logs())
+        logs = self._logs()
+        if cbs.progbar is not None and not in_fit:
+            cbs.progbar.seen = steps
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """The loss (and metrics) on data, in inference mode.
+
+        Returns the loss alone when no metrics were compiled, else ``[loss, metric1, ...]``
+        in the order given to ``compile`` (a dict with ``return_dict=True``).
+        """
+        self._check_compiled("evaluate")
+        verbose = _resolve_verbose(verbose)
+        data = self._batches(x, y, sample_weight, batch_size, steps=steps, who="evaluate")
+        first = next(iter(data.batches(False)), None)
+        if first is None:
+            raise ValueError("evaluate: the data is empty")
+        self._start(first[0])
+        self._setup_fusion()
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=1, steps=data.steps or None)
+        logs = self._evaluate_loop(data, cbs)
+        if return_dict:
+            return logs
+        return self._flatten_logs(logs)
+
+    def _flatten_logs(self, logs):
+        values = [logs[m.name] for m in self.metrics if m.name in logs]
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x`` as a NumPy array, computed in batches (32 by
+        default) in inference mode without recording a graph."""
+        verbose = _resolve_verbose(verbose)
+        data = make_batches(x, None, None, batch_size, float_dtype=backend.get_default_dtype(),
+                            steps=steps, who="predict")
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=1, steps=data.steps or None)
+        want = cbs.wants_batches("predict")
+        outputs = []
+        started = False
+        cbs.on_predict_begin()
+        steps_done = 0
+        with grad_mode.no_grad():
+            for step, (xb, _, _) in enumerate(data.batches(False)):
+                if not started:
+                    self._start(xb)
+                    started = True
+                if want:
+                    cbs.on_predict_batch_begin(step)
+                out = self(self._wrap_x(xb), training=False)
+                outputs.append([_host(o.data) for o in out] if isinstance(out, (list, tuple))
+                               else _host(out.data))
+                steps_done = step + 1
+                if want:
+                    cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        if cbs.progbar is not None:
+            cbs.progbar.seen = steps_done
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict: the data is empty")
+        if isinstance(outputs[0], list):
+            return [np.concatenate([o[i] for o in outputs]) for i in range(len(outputs[0]))]
+        return np.concatenate(outputs)
+
+    # ------------------------------------------------------------------ single batches
+    def _single_batch(self, x, y, sample_weight, class_weight=None):
+        data = self._batches(x, y, sample_weight, batch_size=1 << 62, class_weight=class_weight,
+                             who="train_on_batch")
+        xb, yb, wb = next(iter(data.batches(False)))
+        self._start(xb)
+        return xb, yb, wb
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on exactly this batch. Returns this batch's loss (and
+        metrics), as Keras 2 did with ``reset_metrics=True``."""
+        self._check_compiled("train_on_batch")
+        xb, yb, wb = self._single_batch(x, y, sample_weight, class_weight)
+        self._prepare_training()
+        self.reset_metrics()
+        self.train(True)
+        try:
+            self._train_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+        finally:
+            self.train(False)
+        logs = self._logs()
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) on exactly this batch, in inference mode."""
+        self._check_compiled("test_on_batch")
+        xb, yb, wb = self._single_batch(x, y, sample_weight)
+        self._setup_fusion()
+        self.reset_metrics()
+        self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+        logs = self._logs()
+        return logs if return_dict else self._flatten_logs(logs)
+
+    def predict_on_batch(self, x):
+        """The outputs for this batch as a NumPy array (inference mode, no graph)."""
+        with grad_mode.no_grad():
+            out = self(x, training=False)
+        if isinstance(out, (list, tuple)):
+            return [_host(o.data) for o in out]
+        return _host(out.data)
+
+
+def _py(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist() if v.ndim else float(v)
+    if isinstance(v, (np.floating, np.integer)):
+        return float(v)
+    return v

@@ -5,6 +5,8 @@ tests/conformance/test_nn_functional_torch.py runs the same CASES against PyTorc
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shendu
 import shendu.nn.functional as F
@@ -243,3 +245,40 @@ def test_functional_namespace():
         assert callable(getattr(F, name)), name
         assert name in F.__all__
     np.testing.assert_allclose(F.normalize(shendu.tensor([[3.0, 4.0]])).numpy(), [[0.6, 0.8]])
+
+
+# ------------------------------------------------------------------------- properties
+_lead = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
+
+
+@settings(deadline=None, max_examples=30)
+@given(lead=_lead, n_in=st.integers(1, 6), n_out=st.integers(1, 6), bias=st.booleans())
+def test_linear_any_leading_dims_property(lead, n_in, n_out, bias):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(lead + (n_in,))
+    w = rng.standard_normal((n_out, n_in))
+    b = rng.standard_normal(n_out) if bias else None
+    xs = shendu.tensor(x, requires_grad=True)
+    ws = shendu.tensor(w, requires_grad=True)
+    bs = shendu.tensor(b, requires_grad=True) if bias else None
+    y = F.linear(xs, ws, bs)
+    np.testing.assert_allclose(y.detach().numpy(),
+                               x @ w.T + (b if bias else 0), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(shendu.tensor(g))
+    g2, x2 = g.reshape(-1, n_out), x.reshape(-1, n_in)
+    np.testing.assert_allclose(xs.grad.numpy(), (g2 @ w).reshape(x.shape), atol=1e-12)
+    np.testing.assert_allclose(ws.grad.numpy(), g2.T @ x2, atol=1e-12)
+    if bias:
+        np.testing.assert_allclose(bs.grad.numpy(), g2.sum(0), atol=1e-12)
+
+
+@settings(deadline=None, max_examples=30)
+@given(n=st.integers(2, 6), c=st.integers(1, 4), rest=st.lists(st.integers(1, 3), max_size=2))
+def test_batch_norm_normalizes_each_channel_property(n, c, rest):
+    x = np.random.default_rng(1).standard_normal((n, c, *rest)) * 3 + 2
+    y = F.batch_norm(shendu.tensor(x), None, None, training=True, eps=0.0).numpy()
+    axes = (0,) + tuple(range(2, x.ndim))
+    spread = x.std(axis=axes) > 1e-6
+    np.testing.assert_allclose(y.mean(axis=axes), 0, atol=1e-9)
+    np.testing.assert_allclose(y.std(axis=axes)[spread], 1, atol=1e-9)

@@ -308,3 +308,25 @@ def test_summary_counts_and_shapes():
     assert "(None, 3, 4)" in printed[0]
     with pytest.raises(ValueError, match="input_size"):
         nn.summary(model)
+
+
+# ------------------------------------------------------------------------- utils
+def test_parameters_to_vector_and_back():
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    assert vec.shape == (8 + 3,)
+    np.testing.assert_array_equal(vec.detach().numpy()[:6], model[0].weight.detach().numpy().ravel())
+    nn.utils.vector_to_parameters(shendu.arange(11, dtype=shendu.float32), model.parameters())
+    np.testing.assert_array_equal(model[1].bias.detach().numpy(), [10.0])
+    with pytest.raises(ValueError, match="the vector has 3 elements but the parameters hold 11"):
+        nn.utils.vector_to_parameters(shendu.zeros(3), model.parameters())
+
+
+def test_clip_grad_norm_is_reexported():
+    model = nn.Linear(4, 4)
+    model(shendu.ones(2, 4)).sum().backward()
+    total = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+    assert float(total) > 0.1
+    norm = np.sqrt(sum(float((p.grad ** 2).sum()) for p in model.parameters()))
+    assert norm == pytest.approx(0.1, rel=1e-4)
+    assert nn.utils.clip_grad_value_ is shendu.optim.clip_grad_value_

@@ -89,6 +89,7 @@ def test_batch_norm_errors():
         bn(shendu.zeros(8, 5))
     with pytest.raises(ValueError, match="more than 1 value per channel when training"):
         bn(shendu.zeros(1, 4))
+    assert int(bn.num_batches_tracked) == 0  # the failed call changed nothing
     with pytest.raises(ValueError, match="expected 4D input"):
         nn.BatchNorm2d(4)(shendu.zeros(2, 4))
 

@@ -86,6 +86,11 @@ class _BatchNorm(Module):
         if input.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}) got input of shape {input.shape}: "
                              f"expected {self.num_features} channels in dimension 1")
+        if self.training and input.numel() // self.num_features <= 1:
+            # checked before the running statistics are touched: a failed call changes nothing
+            raise ValueError(f"{name}: expected more than 1 value per channel when training, "
+                             f"got input of shape {input.shape}; use a batch of 2 or more "
+                             "samples (or call model.eval() for single-sample inference)")
 
     def forward(self, input):
         self._check_input(input)

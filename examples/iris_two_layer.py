@@ -1,4 +1,4 @@
-"""The course's two-layer network on iris: numerical gradient vs backprop, mini-batch SGD, 5-fold CV.
+"""The course's two-layer net on iris: numerical gradient vs backprop, mini-batch SGD, 5-fold CV.
 
 Lesson 003, "訓練神經網路" to "反向傳播演算法": the course builds
 ``ANN(input_size=4, hidden_size=5, output_size=3)`` (Affine -> Sigmoid -> Affine ->

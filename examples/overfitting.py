@@ -47,14 +47,16 @@ from shendu import keras
 from shendu.keras import layers
 from shendu.keras.callbacks import EarlyStopping
 
-from red_wine import default_data_dir, load_red_wine  # examples/red_wine.py: the course's data steps
+# examples/red_wine.py: the course's data steps (split, min-max scaling)
+from red_wine import default_data_dir, load_red_wine
 
 
 def big(dropout=False, batch_norm=False):
     """The red wine lesson's 3x512 network, optionally with Dropout or BatchNormalization."""
     stack = []
     for i in range(3):
-        stack.append(layers.Dense(512, activation='relu', **({'input_shape': [11]} if i == 0 else {})))
+        first = {'input_shape': [11]} if i == 0 else {}
+        stack.append(layers.Dense(512, activation='relu', **first))
         if batch_norm:
             stack.append(layers.BatchNormalization())
         if dropout:

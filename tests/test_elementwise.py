@@ -307,7 +307,7 @@ def test_erf_matches_math_erf():
                                                       (np.float32, 1e-6, 3e-5)])
 def test_erf_fallback_without_scipy(dtype, rtol_erf, rtol_erfc):
     """The Chebyshev fallback (used on CuPy or without SciPy) against math.erf."""
-    from shendu.ops.elementwise import erf_array, erfc_array
+    from shendu.ops.special import erf_array, erfc_array
     x = np.concatenate([np.linspace(-9, 9, 3601), np.logspace(-30, 1, 300),
                         -np.logspace(-30, 1, 300), [0.0, 0.5, -0.5]]).astype(dtype)
     xd = x.astype(np.float64)

@@ -6,6 +6,8 @@ Tensor methods call. Importing this package binds it into ``tensor_methods``.
 from .creation import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
+from .compare_select import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .reduce_minmax import *  # noqa: F401,F403

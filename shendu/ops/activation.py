@@ -16,8 +16,9 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_axes, pick_axis
-from .elementwise import (_floating, _tensor, _value, _ZeroGradient, cast, erf, erfc_array,
-                          sigmoid_array, sigmoid_of)
+from .elementwise import (_floating, _tensor, _value, _ZeroGradient, cast, sigmoid_array,
+                          sigmoid_of)
+from .special import erf, erfc_array
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
            "swish", "mish", "softplus", "logsigmoid", "softsign", "hardtanh",

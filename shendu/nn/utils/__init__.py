@@ -12,9 +12,9 @@
 """
 from __future__ import annotations
 
-from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
-from ..optim.clip import clip_grad_norm_, clip_grad_value_, get_total_norm  # noqa: F401
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor
+from ...optim.clip import clip_grad_norm_, clip_grad_value_, get_total_norm  # noqa: F401
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
@@ -23,7 +23,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_
 def parameters_to_vector(parameters):
     """One 1-D tensor holding every parameter, flattened and concatenated in order
     (differentiable)."""
-    from .. import ops
+    from ... import ops
     params = list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: got no parameters")

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 
-import shendu
 from shendu import keras
 from shendu.keras import callbacks, layers
 

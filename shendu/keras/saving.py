@@ -50,7 +50,7 @@ from .. import io as _io
 from ..autograd.tensor import Tensor
 from . import losses as losses_module, metrics as metrics_module
 from . import optimizers as optimizers_module
-from .layers.base import InputLayer, KerasTensor, Layer, _flat
+from .layers.base import InputLayer, Layer
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights",
            "register_keras_serializable", "get_registered_name", "get_registered_object",

@@ -15,7 +15,6 @@ from ..autograd.tensor import Tensor
 from . import activations, callbacks as callbacks_module, losses as losses_module
 from . import metrics as metrics_module, optimizers as optimizers_module
 from .data_adapter import (ArrayBatches, class_weights_to_sample_weights, make_batches)
-from .progress import is_dynamic
 
 __all__ = ["Trainer"]
 

@@ -85,6 +85,7 @@ def plot_history(history, keys=None, title=None, filename=None, show=False, figs
     try:
         import matplotlib
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise ImportError("plot_history needs matplotlib: pip install 'shendu[plot]' "
                           "(or pip install matplotlib)") from None
@@ -96,6 +97,7 @@ def plot_history(history, keys=None, title=None, filename=None, show=False, figs
     if keys is None:
         keys = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
         keys += [k[4:] for k in logs if k.startswith("val_") and k[4:] not in logs]
+        keys.sort(key=lambda k: (k != "loss", k))  # the loss curve first
     keys = [keys] if isinstance(keys, str) else list(keys)
     if show:
         import matplotlib.pyplot as plt
@@ -110,6 +112,7 @@ def plot_history(history, keys=None, title=None, filename=None, show=False, figs
                 x = [e + 1 for e in epochs_] if len(epochs_) == len(values) else \
                     list(range(1, len(values) + 1))
                 ax.plot(x, values, label=label, marker="o" if len(values) < 30 else None)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.set_title(key)

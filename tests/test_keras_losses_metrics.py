@@ -126,6 +126,18 @@ def test_auc_agrees_with_exact_value_and_accumulates_over_batches():
     assert pr.result() == pytest.approx(_average_precision(y, p), abs=5e-3)
 
 
+def test_auc_accepts_integer_labels_for_class_scores():
+    rng = np.random.default_rng(1)
+    scores = rng.random((50, 3))
+    labels = rng.integers(0, 3, 50)
+    a, b = metrics.AUC(), metrics.AUC()
+    a.update_state(labels, scores)
+    b.update_state(keras.utils.to_categorical(labels, 3), scores)
+    assert a.result() == b.result()
+    with pytest.raises(ValueError, match="does not match"):
+        metrics.AUC().update_state([0, 1], scores)
+
+
 def test_accuracy_is_resolved_from_shapes_like_keras():
     assert isinstance(metrics.resolve_accuracy((8,), (8, 1)), metrics.BinaryAccuracy)
     assert isinstance(metrics.resolve_accuracy((8,), (8, 10)), metrics.SparseCategoricalAccuracy)

@@ -176,3 +176,19 @@ def test_to_json_and_clone_model():
     assert clone.count_params() == model.count_params()
     rebuilt = keras.models.model_from_json(model.to_json())
     assert rebuilt.layers[1].momentum == 0.99
+
+
+def test_nested_sequential_with_embedding_round_trip(tmp_path):
+    inner = keras.Sequential([layers.Dense(8, activation="relu"), layers.LayerNormalization()])
+    model = keras.Sequential([keras.Input(shape=(5,)), layers.Embedding(10, 4), layers.Flatten(),
+                              inner, layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).integers(0, 10, (6, 5))
+    model.compile("adam", "sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.AUC(name="auc")])
+    model.fit(x, np.arange(6) % 3, epochs=1, verbose=0)
+    model.save(tmp_path / "nested.keras")
+    again = keras.models.load_model(tmp_path / "nested.keras")
+    assert isinstance(again.layers[2], keras.Sequential)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), again.predict(x, verbose=0))
+    logs = again.evaluate(x, np.arange(6) % 3, verbose=0, return_dict=True)
+    assert set(logs) == {"accuracy", "auc", "loss"}

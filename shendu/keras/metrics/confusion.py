@@ -14,7 +14,16 @@ __all__ = ["AUC", "Precision", "Recall", "TruePositives", "FalsePositives", "Tru
 
 def _flat_binary(y_true, y_pred, sample_weight, class_id=None):
     p = _array(y_pred)
-    t = _align(_array(y_true), p)
+    t = _array(y_true)
+    classes = p.shape[-1] if p.ndim >= 2 else 1
+    if t.size != p.size and classes > 1 and t.size * classes == p.size:
+        # integer class labels against per-class scores: compare one-hot labels
+        labels = t.reshape(-1).astype(np.int64)
+        t = (labels[:, None] == _xp(p).arange(classes)[None, :]).reshape(p.shape)
+    elif t.size != p.size:
+        raise ValueError(f"y_true with {t.size} values does not match y_pred of shape "
+                         f"{tuple(p.shape)}")
+    t = _align(t, p)
     if class_id is not None:
         p = p[..., class_id]
         t = t[..., class_id]

@@ -15,6 +15,8 @@ from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
+from .recurrent import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
+from .rnn_utils import PackedSequence
 from .summary import summary, ModelSummary
 from . import init, functional, utils
 

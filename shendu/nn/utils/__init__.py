@@ -46,3 +46,5 @@ def vector_to_parameters(vec, parameters):
             n = p.numel()
             p.copy_(vec.data[start:start + n].reshape(p.shape))
             start += n
+
+from . import rnn  # noqa: E402  (shendu.nn.utils.rnn: pack/pad variable-length sequences)

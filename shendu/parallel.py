@@ -26,7 +26,6 @@ array([0.  , 0.75, 1.  , 0.75, 0.  ], dtype=float32)
 """
 from __future__ import annotations
 
-import builtins
 import contextvars
 import ctypes
 import os
@@ -172,27 +171,33 @@ def _flat_view(a, size):
 
 
 def _blocked(fn, parts, n, unit, step, ufunc=False):
-    """Fill a new array of ``n`` units with ``fn`` of the units' blocks of ``parts``
-    (arrays sliced along axis 0, or numbers). The first block, on the calling thread,
-    tells the result's dtype and trailing shape."""
+    """A new array of ``n`` units filled with ``fn`` of the units' blocks of ``parts``
+    (arrays sliced along axis 0, or numbers), or a tuple of them if ``fn`` returns a
+    tuple; None if ``fn`` turns out not to keep the blocks' length. The first block,
+    on the calling thread, tells the results' dtypes and shapes."""
     def piece(s, e):
         return [p[s:e] if isinstance(p, np.ndarray) else p for p in parts]
 
-    head = np.asarray(fn(*piece(0, step)))
-    if head.shape[:1] != (min(step, n),):
+    head = fn(*piece(0, step))
+    single = not isinstance(head, tuple)
+    head = [np.asarray(h) for h in ((head,) if single else head)]
+    if any(h.shape[:1] != (min(step, n),) for h in head):
         return None  # fn is not elementwise / row-wise after all
-    out = np.empty((n,) + head.shape[1:], head.dtype)
-    out[:step] = head
+    outs = [np.empty((n,) + h.shape[1:], h.dtype) for h in head]
+    for o, h in zip(outs, head):
+        o[:step] = h
 
     def block(s, e):
         s, e = s + step, e + step
         if ufunc:
-            fn(*piece(s, e), out=out[s:e])
-        else:
-            out[s:e] = fn(*piece(s, e))
+            fn(*piece(s, e), out=outs[0][s:e])
+            return
+        res = fn(*piece(s, e))
+        for o, r in zip(outs, (res,) if single else res):
+            o[s:e] = r
 
     for_blocks(block, n - step, unit=unit, block=None if ufunc else step)
-    return out
+    return outs[0] if single else tuple(outs)
 
 
 def elementwise(fn, *args):
@@ -225,11 +230,14 @@ def elementwise(fn, *args):
             return fn(*args)
     ufunc = isinstance(fn, np.ufunc)
     if ufunc:  # one pass, written straight into the output: one block per thread
-        step = -(-size // builtins.min(get_num_threads(), -(-size // MIN_PARALLEL_ELEMENTS)))
+        step = -(-size // min(get_num_threads(), -(-size // MIN_PARALLEL_ELEMENTS)))
     else:  # several passes: blocks that stay in the cache
         step = max(1, BLOCK_BYTES // max(a.itemsize for a in flat if isinstance(a, np.ndarray)))
     out = _blocked(fn, flat, size, 1, step, ufunc)
-    return fn(*args) if out is None else out.reshape(shape)
+    if out is None:
+        return fn(*args)
+    return out.reshape(shape) if isinstance(out, np.ndarray) else tuple(
+        o.reshape(shape) for o in out)
 
 
 def rowwise(fn, *arrays):
@@ -252,7 +260,10 @@ def rowwise(fn, *arrays):
     rows = [a.reshape(-1, row) for a in arrays]
     step = max(1, BLOCK_BYTES // (row * max(a.itemsize for a in arrays)))
     out = _blocked(fn, rows, len(rows[0]), row, step)
-    return fn(*arrays) if out is None else out.reshape(first.shape)
+    if out is None:
+        return fn(*arrays)
+    return out.reshape(first.shape) if isinstance(out, np.ndarray) else tuple(
+        o.reshape(first.shape) for o in out)
 
 
 # ---------------------------------------------------------------- memory

@@ -6,6 +6,10 @@ is on (``x > 0`` for relu) is a mask computed from the raw array and used as a
 constant, so the backwards also run on Tensors (double backward). Masks multiply
 the gradient (``g * mask``, ten times faster than ``np.where`` on CPU). At a kink
 the gradient is PyTorch's choice (relu'(0) = 0, leaky_relu'(0) = negative_slope).
+
+Speed on big arrays: ``parallel.elementwise`` / ``parallel.rowwise`` run a formula
+on cache-sized blocks shared among threads (softmax's five passes over a row then
+stay in the cache).
 """
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ import math
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_axes, pick_axis
-from .elementwise import (_floating, _tensor, _value, _ZeroGradient, cast, sigmoid_array,
-                          sigmoid_of)
-from .special import erf, erfc_array
+from .elementwise import (_floating, _tensor, _value, _ZeroGradient, cast, expm1_array,
+                          log1p_array, sigmoid_array, sigmoid_of)
+from .special import erf, erfc_and_gaussian, erfc_array
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",
            "swish", "mish", "softplus", "logsigmoid", "softsign", "hardtanh",
@@ -148,9 +153,14 @@ class ELU(Function):
         ctx.save_for_backward(x)
         ctx.params = alpha, scale, input_scale
         xp = ctx.xp
-        # e^(i x) - 1 is 0 for x >= 0, so the two branches simply add
-        neg = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
-        return scale * xp.maximum(x, 0) + neg
+
+        def f(x):
+            # e^(i x) - 1 of the x <= 0 side only (0 for x > 0, so the branches add)
+            t = expm1_array(xp, input_scale * xp.minimum(x, 0))
+            return scale * xp.maximum(x, 0) + (scale * alpha) * t, t
+
+        y, ctx.expm1 = parallel.elementwise(f, x)
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -158,8 +168,10 @@ class ELU(Function):
         alpha, scale, input_scale = ctx.params
         pos = _value(x) > 0
         neg = ~pos
-        # exp only of the x <= 0 elements: e^(i x) of a large positive x would overflow
-        e = ctx.xp.exp(input_scale * (x * neg))
+        if ctx.tensor_mode:  # e^(i x) as a graph op, of the x <= 0 elements only
+            e = ctx.xp.exp(input_scale * (x * neg))
+        else:  # from the forward's e^(i x) - 1
+            e = ctx.expm1 + 1
         gx = (g * pos) * scale + (g * neg) * e * (scale * alpha * input_scale)
         return gx, None, None, None
 
@@ -203,21 +215,29 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # Phi(x) = erfc(-x / sqrt 2) / 2: erfc keeps its precision in the left tail
-        cdf = 0.5 * erfc_array(ctx.xp, -x * _SQRT_HALF)
         ctx.save_for_backward(x)
-        ctx.cdf = cdf
-        return x * cdf
+        y, ctx.slope = parallel.elementwise(lambda x: _gelu_and_slope(ctx.xp, x), x)
+        return y
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        xp = ctx.xp
-        if isinstance(x, Tensor):  # double backward: Phi as a graph op
-            cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-        else:
-            cdf = ctx.cdf
-        return g * (cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
+        if not ctx.tensor_mode:
+            return g * ctx.slope
+        cdf = 0.5 * (1 + erf(x * _SQRT_HALF))  # double backward: Phi as a graph op
+        return g * (cdf + x * _INV_SQRT_2PI * ctx.xp.exp(-0.5 * x * x))
+
+
+def _gelu_and_slope(xp, x):
+    """x Phi(x) and its derivative Phi(x) + x phi(x), for a raw array."""
+    # Phi(x) = erfc(-x / sqrt 2) / 2: erfc keeps its precision in the left tail
+    z = x * -_SQRT_HALF
+    if x.dtype == np.float32:
+        c, gauss = erfc_and_gaussian(xp, z)  # gauss = e^(-z^2) = e^(-x^2 / 2)
+    else:
+        c, gauss = erfc_array(xp, z), xp.exp(-(z * z))
+    cdf = 0.5 * c
+    return x * cdf, cdf + x * (_INV_SQRT_2PI * gauss)
 
 
 class GELUTanh(Function):
@@ -287,8 +307,10 @@ swish = silu
 
 
 def _softplus_array(xp, x):
-    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): e^x would overflow for x = 1000
-    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+    def f(x):
+        # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): e^x would overflow for x = 1000
+        return xp.maximum(x, 0) + log1p_array(xp, xp.exp(-xp.abs(x)))
+    return parallel.elementwise(f, x)
 
 
 def _softplus_of(xp, x):
@@ -307,15 +329,23 @@ class Softplus(Function):
         bx = x * beta
         y = _softplus_array(ctx.xp, bx)
         if beta != 1:
-            y = y / beta
-        return ctx.xp.where(bx > threshold, x, y)
+            y /= beta
+        linear = bx > threshold
+        if linear.any():  # rare: indexing beats np.where, slow on big arrays
+            y[linear] = x[linear]
+        return y
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
         beta = ctx.beta
         linear = _value(x) * beta > ctx.threshold
-        return ctx.xp.where(linear, g, g * sigmoid_of(ctx.xp, x * beta)), None, None
+        if ctx.tensor_mode:
+            return ctx.xp.where(linear, g, g * sigmoid_of(ctx.xp, x * beta)), None, None
+        s = sigmoid_array(ctx.xp, x * beta)
+        if linear.any():
+            s[linear] = 1
+        return g * s, None, None
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -565,20 +595,29 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        xp = ctx.xp
         ctx.axis = axis
         z, ax = _with_axis(x, axis)
         with np.errstate(invalid="ignore"):  # slices of -inf give nan, as in PyTorch
-            e = z - z.max(axis=ax, keepdims=True)  # a new array: exp and / in place
-            ctx.xp.exp(e, out=e)
-            e /= e.sum(axis=ax, keepdims=True)
-        y = e.reshape(x.shape)
+            y = _along_axis(lambda z, ax: _softmax(xp, z, ax), ax, z).reshape(x.shape)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None
+        return _along_axis(_softmax_grad, ctx.axis, g, y), None
+
+
+def _softmax(xp, z, axis):
+    e = z - z.max(axis=axis, keepdims=True)  # a new array: exp and / in place
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_grad(g, y, axis):
+    return y * (g - (g * y).sum(axis=axis, keepdims=True))
 
 
 class LogSoftmax(Function):
@@ -592,16 +631,31 @@ class LogSoftmax(Function):
         ctx.axis = axis
         z, ax = _with_axis(x, axis)
         with np.errstate(invalid="ignore", divide="ignore"):  # -inf slices: nan, as PyTorch
-            y = z - z.max(axis=ax, keepdims=True)
-            y -= xp.log(xp.exp(y).sum(axis=ax, keepdims=True))
-        y = y.reshape(x.shape)
+            y = _along_axis(lambda z, ax: _log_softmax(xp, z, ax), ax, z).reshape(x.shape)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g - ctx.xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None
+        xp = ctx.xp
+        return _along_axis(lambda g, y, ax: g - xp.exp(y) * g.sum(axis=ax, keepdims=True),
+                           ctx.axis, g, y), None
+
+
+def _log_softmax(xp, z, axis):
+    y = z - z.max(axis=axis, keepdims=True)
+    y -= xp.log(xp.exp(y).sum(axis=axis, keepdims=True))
+    return y
+
+
+def _along_axis(fn, axis, *arrays):
+    """``fn(*arrays, axis)``. Along the last axis of big arrays, on blocks of rows that
+    stay in the cache, shared among threads: softmax's five passes then cost about one
+    trip through memory."""
+    if axis is not None and axis == arrays[0].ndim - 1:
+        return parallel.rowwise(lambda *blocks: fn(*blocks, -1), *arrays)
+    return fn(*arrays, axis)
 
 
 def _softmax_input(x, dtype, name):

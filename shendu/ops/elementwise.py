@@ -153,7 +153,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return ctx.xp.log1p(x)
+        return log1p_array(ctx.xp, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -167,7 +167,7 @@ class Expm1(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = ctx.xp.expm1(x)
+        y = expm1_array(ctx.xp, x)
         ctx.save_for_backward(y)
         return y
 
@@ -175,6 +175,48 @@ class Expm1(Function):
     def backward(ctx, g):
         y, = ctx.saved_tensors
         return g * (y + 1)
+
+
+# NumPy's float32 log1p and expm1 take ~14 ns an element, ten times its log and exp. For
+# float32 we use Kahan's rewritings, exact to a few ulps: with u = 1 + x rounded,
+# log1p(x) = log(u) x / (u - 1) (the rounding error of u cancels in the ratio), and with
+# u = e^x, expm1(x) = (u - 1) x / log(u).
+def log1p_array(xp, x):
+    """ln(1 + x) of a raw array, exact for tiny x."""
+    if x.dtype != np.float32:
+        return xp.log1p(x)
+
+    def f(x):
+        x = x.reshape(-1)  # 0-d results would be NumPy scalars
+        u = 1 + x
+        r = xp.log(u)  # warns for x <= -1, as log1p does
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0, inf/inf: fixed below
+            r *= x / (u - 1)
+        exact = (u == 1) | (u == math.inf)  # there ln(1 + x) is x
+        if exact.any():
+            r[exact] = x[exact]
+        return r
+    return parallel.elementwise(f, x).reshape(x.shape)
+
+
+def expm1_array(xp, x):
+    """e^x - 1 of a raw array, exact for tiny x."""
+    if x.dtype != np.float32:
+        return xp.expm1(x)
+
+    def f(x):
+        x = xp.maximum(x.reshape(-1), -20)  # expm1(-20) is -1 in float32; u stays normal
+        u = xp.exp(x)
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0, inf/inf: fixed below
+            r = (u - 1) * (x / xp.log(u))
+        tiny = u == 1  # there e^x - 1 is x
+        if tiny.any():
+            r[tiny] = x[tiny]
+        big = u == math.inf
+        if big.any():
+            r[big] = math.inf
+        return r
+    return parallel.elementwise(f, x).reshape(x.shape)
 
 
 def exp(x):

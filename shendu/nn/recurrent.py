@@ -126,8 +126,6 @@ class RNNBase(Module):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
         if not self.bias:
             s += ", bias=False"
         if self.batch_first:
@@ -144,6 +142,8 @@ class RNNBase(Module):
 
     def _layer(self, x, h0, c0, weights, sched):
         """One direction of one layer: (y, h_n) or (y, h_n, c_n)."""
+        if len(weights) == 2:  # bias=False
+            weights = (*weights, None, None)
         if self.mode == "LSTM":
             return _fn.LSTMLayer.apply(x, h0, c0, *weights, sched)
         if self.mode == "GRU":

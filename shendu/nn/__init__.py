@@ -10,6 +10,7 @@ from .parameter import Parameter
 from .module import Module, RemovableHandle
 from .container import Sequential, ModuleList, ModuleDict, ParameterList
 from .linear import Identity, Linear, Bilinear
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .activation import *  # noqa: F401,F403
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm

@@ -21,6 +21,8 @@ from ..ops.linear import linear, bilinear
 from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropout
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.embedding import embedding
+from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
+                        conv_transpose3d, unfold, fold)
 from .. import ops as _ops
 
 from ..ops.loss import *  # noqa: F401,F403  mse_loss, cross_entropy, nll_loss, ...
@@ -50,3 +52,5 @@ __all__ = sorted(set(_activation_names) | set(_loss_names) | {
     "sigmoid", "tanh", "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d",
     "alpha_dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "softmin",
     "normalize"})
+__all__ += ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+            "conv_transpose3d", "unfold", "fold"]

@@ -19,7 +19,11 @@ from ..ops.activation import __all__ as _activation_names
 from ..ops import sigmoid, tanh, one_hot, pad  # public names (stable across file moves)
 from ..ops.linear import linear, bilinear
 from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropout
-from ..ops.normalization import batch_norm, layer_norm
+from ..ops.normalization import batch_norm, layer_norm, group_norm, instance_norm
+from ..ops.pooling import *  # noqa: F401,F403  max_pool2d, avg_pool2d, adaptive_avg_pool2d, ...
+from ..ops.pooling import __all__ as _pooling_names
+from ..ops.resample import *  # noqa: F401,F403  interpolate, upsample, pixel_shuffle, ...
+from ..ops.resample import __all__ as _resample_names
 from ..ops.embedding import embedding
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                         conv_transpose3d, unfold, fold)
@@ -54,3 +58,4 @@ __all__ = sorted(set(_activation_names) | set(_loss_names) | {
     "normalize"})
 __all__ += ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
             "conv_transpose3d", "unfold", "fold"]
+__all__ += sorted(set(_pooling_names) | set(_resample_names) | {"group_norm", "instance_norm"})

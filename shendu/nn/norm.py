@@ -1,4 +1,5 @@
-"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``.
+"""Normalization layers: ``BatchNorm1d/2d/3d``, ``LayerNorm``, ``GroupNorm``,
+``InstanceNorm1d/2d/3d``.
 
 >>> import shendu
 >>> from shendu import nn
@@ -8,20 +9,24 @@
 ['running_mean', 'running_var', 'num_batches_tracked']
 >>> nn.LayerNorm(8)(shendu.randn(2, 5, 8)).shape
 (2, 5, 8)
+>>> nn.GroupNorm(4, 16)(shendu.randn(2, 16, 8, 8)).shape
+(2, 16, 8, 8)
 """
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from .. import backend
 from ..autograd.tensor import Tensor
 from ..ops import creation
-from ..ops.normalization import batch_norm, layer_norm
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
 class _BatchNorm(Module):
@@ -197,3 +202,127 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared code of the InstanceNorm layers (they differ in the accepted ranks)."""
+
+    _spatial = 2
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, input):
+        name = type(self).__name__
+        nd = self._spatial
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor, got {type(input).__name__}")
+        if input.ndim not in (nd + 1, nd + 2):
+            raise ValueError(f"{name}: expected {nd + 1}D (unbatched) or {nd + 2}D input "
+                             f"(got {input.ndim}D input of shape {input.shape})")
+        feature_dim = input.ndim - (nd + 1)
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}({self.num_features}) got input of shape "
+                                 f"{input.shape}: expected {self.num_features} channels in "
+                                 f"dimension {feature_dim}")
+            warnings.warn(f"{name}: input's size at dim={feature_dim} does not match "
+                          "num_features. You can silence this warning by not passing in "
+                          "num_features, which is not used because affine=False",
+                          stacklevel=2)
+        batched = input.ndim == nd + 2
+        x = input if batched else input.unsqueeze(0)
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          self.training or not self.track_running_stats,
+                          0.0 if self.momentum is None else self.momentum, self.eps)
+        return y if batched else y.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of ``(N, C, L)`` (or ``(C, L)``) inputs: each channel of
+    each sample normalized over L; see ``InstanceNorm2d``."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization (Ulyanov et al. 2016) of ``(N, C, H, W)`` (or ``(C, H, W)``)
+    inputs: each channel of each sample is normalized over its H x W positions.
+
+    Parameters
+    ----------
+    num_features : int, C
+    eps : float, default 1e-5
+    momentum : float or None, default 0.1 (for the running statistics)
+    affine : bool, default False, learn a per-channel weight (ones) and bias (zeros)
+    track_running_stats : bool, default False
+        Keep running averages of the per-instance statistics and use them in
+        evaluation mode (otherwise every mode uses the input's own statistics).
+    """
+
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of ``(N, C, D, H, W)`` inputs; see ``InstanceNorm2d``."""
+
+    _spatial = 3
+
+
+class GroupNorm(Module):
+    """Group normalization (Wu & He 2018): the C channels are split into ``num_groups``
+    groups and each sample's group is normalized over its channels and positions, then
+    scaled and shifted per channel. Independent of the batch size, same in training and
+    evaluation.
+
+    Parameters
+    ----------
+    num_groups : int, dividing ``num_channels``
+    num_channels : int, C
+    eps : float, default 1e-5
+    affine : bool, default True, learn ``weight`` (ones) and ``bias`` (zeros) of shape (C,)
+    bias : bool, default True (keyword only)
+
+    Shape: ``(N, C, *) -> (N, C, *)``.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if not isinstance(num_groups, int) or num_groups <= 0 or \
+                not isinstance(num_channels, int) or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        dtype = backend.to_dtype(dtype)
+        if affine:
+            self.weight = Parameter(creation.empty(num_channels, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(creation.empty(num_channels, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        if isinstance(input, Tensor) and (input.ndim < 2 or input.shape[1] != self.num_channels):
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}) got input of "
+                             f"shape {input.shape}: expected (N, {self.num_channels}, *)")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")

@@ -1,7 +1,9 @@
-"""Normalization: ``batch_norm`` and ``layer_norm``, each one fused Function.
+"""Normalization: ``batch_norm``, ``layer_norm``, ``group_norm`` and ``instance_norm``,
+each one fused Function.
 
-Both compute ``x_hat = (x - mean) / sqrt(var + eps)`` over some axes (the batch and
-spatial axes for batch norm, the last axes for layer norm), then ``y = x_hat * w + b``.
+All compute ``x_hat = (x - mean) / sqrt(var + eps)`` over some axes (the batch and
+spatial axes for batch norm, the last axes for layer norm, each sample's channel group
+for group norm, each sample's channel for instance norm), then ``y = x_hat * w + b``.
 Their backward is the standard closed form (Ioffe & Szegedy 2015), with ``n`` the
 number of elements averaged and means taken over the same axes::
 
@@ -11,7 +13,8 @@ number of elements averaged and means taken over the same axes::
 
 On arrays both work on a 3-D view ``(P, Q, R)`` of the input whose statistics are
 taken over axes 0 and 2: ``(N, C, L)`` for batch norm (one mean per channel), ``(1, M, D)``
-for layer norm (one mean per row). Row dot products are ``einsum`` calls and the
+for layer norm (one mean per row), ``(1, N * G, C / G * L)`` for group norm (one mean per
+sample and group; instance norm is group norm with G = C). Row dot products are ``einsum`` calls and the
 gradient is built in place, so no temporary is made that is not needed.
 
 In double backward (``create_graph=True``) the same formulas run on Tensors, with the
@@ -26,7 +29,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
 
 
 def _stats(x, axes, eps):
@@ -307,3 +310,155 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise ValueError(f"layer_norm: {name} must have shape {shape}, got {t.shape}")
     return LayerNorm.apply(input, weight, bias, k, eps)
 
+
+
+class GroupNorm(Function):
+    """Group norm: x (N, C, *) viewed as (N, G, C/G * spatial), each row normalized with
+    its own mean and biased variance, then ``y = x_hat * w[c] + b[c]`` per channel.
+    The gradient is the module docstring's closed form per row, with
+    dL/dx_hat = g * w[c];  dL/dw = sum over N and spatial of g * x_hat,  dL/db = sum g."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, groups, eps):
+        xp = ctx.xp
+        n, c = x.shape[:2]
+        _, x_hat, var = _center(xp, x.reshape(1, n * groups, -1))
+        invstd = 1.0 / xp.sqrt(var + eps)
+        x_hat *= invstd[:, None]
+        ctx.save_for_backward(x, w)
+        ctx.x_hat, ctx.invstd, ctx.eps, ctx.groups = x_hat, invstd, eps, groups
+        xh = x_hat.reshape(n, c, -1)
+        y = xh * w[:, None] if w is not None else xh.copy()
+        if b is not None:
+            y += b[:, None]
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        n, c = x.shape[:2]
+        groups = ctx.groups
+        pshape = (1, c) + (1,) * (x.ndim - 2)
+        other = (0,) + tuple(range(2, x.ndim))  # the axes w and b broadcast over
+        if ctx.tensor_mode:
+            xg = x.reshape(n, groups, -1)
+            _, _, invstd, xc = _stats(xg, (2,), ctx.eps)
+            x_hat = xc * invstd
+            gxh = (g if w is None else g * w.reshape(pshape)).reshape(n, groups, -1)
+            m = xg.shape[2]
+            gx = invstd * (gxh - gxh.sum(axis=2, keepdims=True) / m
+                           - x_hat * ((gxh * x_hat).sum(axis=2, keepdims=True) / m))
+            x_hat = x_hat.reshape(x.shape)
+            return (gx.reshape(x.shape) if need_x else None,
+                    (g * x_hat).sum(axis=other) if need_w else None,
+                    g.sum(axis=other) if need_b else None, None, None)
+        xp, x_hat, invstd = ctx.xp, ctx.x_hat, ctx.invstd
+        gx = gw = gb = None
+        if need_x:  # gx made in x's shape (fresh: the engine need not copy it)
+            gx = _fresh_product(xp, g, None if w is None else w.reshape(pshape))
+            _grad_centered(xp, gx.reshape(x_hat.shape), x_hat, invstd)
+        g3 = g.reshape(n, c, -1)
+        if need_w:
+            gw = xp.einsum("ncs,ncs->c", g3, x_hat.reshape(n, c, -1))
+        if need_b:
+            gb = g3.sum(axis=(0, 2))
+        return gx, gw, gb, None, None
+
+
+def _check_affine(name, input, weight, bias):
+    c = input.shape[1]
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"{name}: {what} must have shape ({c},) for an input with {c} "
+                             f"channels (shape {input.shape}), got {t.shape}")
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization (Wu & He 2018): the channels of each sample are split into
+    ``num_groups`` groups, each normalized over its channels and spatial positions.
+
+    Unlike batch norm it does not depend on the batch (same in training and evaluation,
+    fine with batches of 1). ``num_groups=1`` normalizes each sample over (C, H, W) like
+    layer norm; ``num_groups=C`` is instance norm.
+
+    Parameters
+    ----------
+    input : Tensor (N, C, *)
+    num_groups : int, dividing C
+    weight, bias : Tensor (C,), optional per-channel scale and shift
+    eps : float, added to the variance
+
+    >>> x = shendu.tensor([[[1.0], [3.0], [5.0], [5.0]]])   # (N=1, C=4, L=1)
+    >>> F.group_norm(x, 2).flatten()
+    tensor([-1.0000,  1.0000,  0.0000,  0.0000])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"group_norm: expected a Tensor input, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got shape "
+                         f"{input.shape}")
+    c = input.shape[1]
+    if not isinstance(num_groups, numbers.Integral) or num_groups <= 0 or c % num_groups:
+        raise ValueError(f"group_norm: the number of channels ({c}, input shape {input.shape}) "
+                         f"must be divisible by num_groups, got num_groups={num_groups!r}")
+    if input.numel() and input.numel() // (input.shape[0] * num_groups) <= 1:
+        raise ValueError(f"group_norm: expected more than 1 value per group, got input of "
+                         f"shape {input.shape} with num_groups={num_groups}")
+    _check_affine("group_norm", input, weight, bias)
+    return GroupNorm.apply(input, weight, bias, int(num_groups), eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Instance normalization (Ulyanov et al. 2016): each channel of each sample is
+    normalized over its spatial positions (style transfer, GAN generators).
+
+    Parameters
+    ----------
+    input : Tensor (N, C, *spatial)
+    running_mean, running_var : Tensor (C,), optional
+        With ``use_input_stats`` they are updated in place with momentum, from the
+        per-instance means and unbiased variances averaged over the batch (PyTorch's
+        rule); without it they normalize the input instead.
+    weight, bias : Tensor (C,), optional
+    use_input_stats : bool, default True
+    momentum, eps : float
+
+    >>> x = shendu.tensor([[[1.0, 3.0], [0.0, 4.0]]])   # (N=1, C=2, L=2)
+    >>> F.instance_norm(x)
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"instance_norm: expected a Tensor input, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial) with "
+                         f"at least one spatial dimension, got shape {input.shape}")
+    n, c = input.shape[:2]
+    _check_affine("instance_norm", input, weight, bias)
+    for what, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"instance_norm: {what} must have shape ({c},), got {t.shape}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when "
+                             "use_input_stats=False")
+        invstd = 1.0 / (_array(running_var) + eps) ** 0.5
+        return BatchNormEval.apply(input, weight, bias, _array(running_mean), invstd)
+    spatial = input.numel() // max(n * c, 1)
+    if spatial <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when using "
+                         f"input statistics, got input of shape {input.shape}")
+    if running_mean is not None or running_var is not None:
+        x3 = input.data.reshape(n, c, -1)
+        with no_grad():
+            m = 0.0 if momentum is None else momentum
+            if running_mean is not None:
+                mean = x3.mean(axis=2).mean(axis=0)
+                running_mean.mul_(1 - m).add_(mean.astype(running_mean.dtype), alpha=m)
+            if running_var is not None:
+                var = x3.var(axis=2, ddof=1).mean(axis=0)
+                running_var.mul_(1 - m).add_(var.astype(running_var.dtype), alpha=m)
+    return GroupNorm.apply(input, weight, bias, c, eps)

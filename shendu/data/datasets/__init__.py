@@ -26,6 +26,7 @@ from .paths import ENV_VAR, data_home
 from .sklearn_datasets import breast_cancer, digits, iris
 from .synthetic import circles, moons, spiral, xor
 from .text import NAMES_LANGUAGES, names, tiny_shakespeare
+from .sequences import names_by_language, addition, addition_split, addition_vocab, encode_addition
 from .vision import FASHION_MNIST_CLASSES, MNIST_CLASSES, fashion_mnist, mnist
 from .wine import wine_quality
 
@@ -34,3 +35,4 @@ __all__ = ["Bunch", "IDXFormatError", "read_idx", "data_home", "ENV_VAR",
            "mnist", "fashion_mnist", "MNIST_CLASSES", "FASHION_MNIST_CLASSES",
            "wine_quality", "names", "tiny_shakespeare", "NAMES_LANGUAGES",
            "cifar10", "CIFAR10_CLASSES", "CIFARFormatError"]
+__all__ += ["names_by_language", "addition", "addition_split", "addition_vocab", "encode_addition"]

@@ -22,6 +22,7 @@ from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .recurrent import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
 from .rnn_utils import PackedSequence
+from .seq2seq_attention import BahdanauAttention, LuongAttention
 from .summary import summary, ModelSummary
 from . import init, functional, utils
 

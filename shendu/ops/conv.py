@@ -399,10 +399,11 @@ def _check_fits(spatial, kernel, pads, dilation, fn):
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(p < s for p, s in zip(padded, span)):
         dil = "" if all(d == 1 for d in dilation) else f" with dilation {dilation}"
+        given = (tuple(b for b, _ in pads) if all(b == a for b, a in pads)
+                 else tuple(pads))
         raise ValueError(f"{fn}: the kernel {_x(kernel)}{dil} spans {_x(span)}, larger than "
                          f"the padded input {_x(padded)} (input {_x(spatial)}, padding "
-                         f"{tuple(pads)}); use a smaller kernel, more padding or a bigger "
-                         "input")
+                         f"{given}); use a smaller kernel, more padding or a bigger input")
 
 
 def _x(t):

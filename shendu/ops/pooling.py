@@ -324,6 +324,28 @@ class IndexScatter(Function):
         return _gather(ctx.xp, gg, ctx.idx, ctx.nd), None, None, None
 
 
+class IndexPut(Function):
+    """y = zeros(shape) with y[..., idx[..., j]] = x[..., j] per (N, C) plane (where two
+    indices coincide one value is kept, as in PyTorch's ``max_unpool``).
+    dL/dx = g gathered at idx (``IndexGather``), as PyTorch's gradient."""
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, idx, shape, nd):
+        xp = ctx.xp
+        ctx.idx, ctx.nd = idx, nd
+        m, p = _plane_split(shape, nd)
+        out = xp.zeros((m, p), dtype=x.dtype)
+        out[xp.arange(m)[:, None], idx.reshape(m, -1)] = x.reshape(m, -1)
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.tensor_mode:
+            return IndexGather.apply(g, ctx.idx, ctx.nd), None, None, None
+        return _gather(ctx.xp, g, ctx.idx, ctx.nd), None, None, None
+
+
 def _wants_grad(x):
     return grad_mode.is_grad_enabled() and x.requires_grad
 
@@ -770,8 +792,7 @@ def _max_unpool(name, nd, input, indices, kernel_size, stride, padding, output_s
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
         raise ValueError(f"{name}: indices must lie in [0, {plane}) for an output of spatial "
                          f"size {size}, got values in [{int(idx.min())}, {int(idx.max())}]")
-    return IndexScatter.apply(input, idx.astype(np.int64, copy=False),
-                              input.shape[:-nd] + size, nd)
+    return IndexPut.apply(input, idx.astype(np.int64, copy=False), input.shape[:-nd] + size, nd)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

@@ -154,8 +154,7 @@ def _taps_axis(xp, x, m, axis):
     y = None
     for t in range(m.idx.shape[1]):
         w = xp.asarray(m.w[:, t].reshape(shape), dtype=x.dtype)
-        term = xp.take(x, xp.asarray(m.idx[:, t]), axis=axis) * w
-        term = xp.where(w == 0, 0, term)
+        term = xp.where(w == 0, 0, xp.take(x, xp.asarray(m.idx[:, t]), axis=axis)) * w
         y = term if y is None else y + term
     return y
 

@@ -25,5 +25,6 @@ from .rnn_utils import PackedSequence
 from .seq2seq_attention import BahdanauAttention, LuongAttention
 from .summary import summary, ModelSummary
 from . import init, functional, utils
+from . import decoding  # greedy_decode, beam_search, sample
 
 from .loss import *  # noqa: F401,F403  MSELoss, CrossEntropyLoss, ...

@@ -24,6 +24,10 @@ from .recurrent import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, 
 from .rnn_utils import PackedSequence
 from .seq2seq_attention import BahdanauAttention, LuongAttention
 from .summary import summary, ModelSummary
+from .attention import MultiheadAttention, KVCache
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,
+                          TransformerEncoderLayer, TransformerDecoderLayer)
+from .positional import SinusoidalPositionalEncoding, LearnedPositionalEmbedding, RMSNorm
 from . import init, functional, utils
 from . import decoding  # greedy_decode, beam_search, sample
 

@@ -25,9 +25,11 @@ from ..ops.pooling import __all__ as _pooling_names
 from ..ops.resample import *  # noqa: F401,F403  interpolate, upsample, pixel_shuffle, ...
 from ..ops.resample import __all__ as _resample_names
 from ..ops.embedding import embedding
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                         conv_transpose3d, unfold, fold)
 from .. import ops as _ops
+from .positional import rms_norm  # composed of ops, lives with nn.RMSNorm
 
 from ..ops.loss import *  # noqa: F401,F403  mse_loss, cross_entropy, nll_loss, ...
 from ..ops.loss import __all__ as _loss_names
@@ -55,7 +57,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 __all__ = sorted(set(_activation_names) | set(_loss_names) | {
     "sigmoid", "tanh", "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d",
     "alpha_dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "softmin",
-    "normalize"})
+    "normalize", "scaled_dot_product_attention", "rms_norm"})
 __all__ += ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
             "conv_transpose3d", "unfold", "fold"]
 __all__ += sorted(set(_pooling_names) | set(_resample_names) | {"group_norm", "instance_norm"})

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextvars
 import ctypes
+import itertools
 import os
 import platform
 import threading
@@ -102,19 +103,22 @@ def _get_pool():
         return _pool
 
 
-_in_worker = threading.local()  # set while a pool thread runs a block: no nesting
+_in_worker = threading.local()  # set while a pool thread runs blocks: no nesting
 
 
-def _run(fn, start, stop, step):
-    """fn over [start, stop) in blocks of ``step`` (the tail block may be shorter)."""
-    for s in range(start, stop, step):
-        fn(s, min(s + step, stop))
+def _take_blocks(fn, n, block, taken):
+    """Run ``fn`` on the blocks whose numbers ``taken`` hands out, until none is left."""
+    for i in taken:  # next() of an itertools.count is atomic: each block is taken once
+        start = i * block
+        if start >= n:
+            return
+        fn(start, min(start + block, n))
 
 
-def _run_in_worker(fn, start, stop, step):
+def _worker(fn, n, block, taken):
     _in_worker.active = True
     try:
-        _run(fn, start, stop, step)
+        _take_blocks(fn, n, block, taken)
     finally:
         _in_worker.active = False
 
@@ -131,10 +135,13 @@ def for_blocks(fn, n, unit=1, block=None):
         it must write only its own part of the outputs.
     n : number of units
     unit : elements per unit (a row's length), to judge whether threads pay off
-    block : units per call of ``fn`` (default: one call per thread). Give it for
-        multi-pass work so each call's data stays in the cache.
+    block : units per call of ``fn``; give it for multi-pass work, so that each call's
+        data stays in the cache. Default: the whole range on one thread, or a quarter
+        of each thread's share.
 
-    Each thread gets one contiguous run of units; the calling thread does the first.
+    Whoever is free takes the next block, the calling thread included: if the machine
+    is busy and a pool thread does not get a core, the caller does its blocks rather
+    than wait for it.
 
     >>> out = np.empty(6)
     >>> for_blocks(lambda s, e: np.multiply(np.arange(s, e), 2, out=out[s:e]), 6, block=4)
@@ -143,21 +150,23 @@ def for_blocks(fn, n, unit=1, block=None):
     """
     threads = min(get_num_threads(), n * unit // MIN_PARALLEL_ELEMENTS, n)
     if threads <= 1 or getattr(_in_worker, "active", False):
-        _run(fn, 0, n, block or n or 1)
+        _take_blocks(fn, n, block or n or 1, itertools.count())
         return
-    bounds = [n * i // threads for i in range(threads + 1)]
+    block = block or -(-n // (4 * threads))
+    taken = itertools.count()
     pool = _get_pool()
     # each worker runs in a copy of our context: np.errstate settings carry over
-    futures = [pool.submit(contextvars.copy_context().run, _run_in_worker, fn, bounds[i],
-                           bounds[i + 1], block or bounds[i + 1] - bounds[i])
-               for i in range(1, threads)]
+    futures = [pool.submit(contextvars.copy_context().run, _worker, fn, n, block, taken)
+               for _ in range(threads - 1)]
     try:
-        _run(fn, 0, bounds[1], block or bounds[1])
+        _take_blocks(fn, n, block, taken)
     finally:
-        for f in futures:  # wait for all (even after an error: they write our outputs)
-            f.exception()
+        for f in futures:  # a worker that has not started is not waited for
+            if not f.cancel():
+                f.exception()  # wait: it is writing our outputs
     for f in futures:
-        f.result()  # raise the first error of a worker
+        if not f.cancelled():
+            f.result()  # raise a worker's error
 
 
 def _flat_view(a, size):
@@ -228,11 +237,8 @@ def elementwise(fn, *args):
             flat.append(a)
         else:  # a Tensor or another kind of array
             return fn(*args)
-    ufunc = isinstance(fn, np.ufunc)
-    if ufunc:  # one pass, written straight into the output: one block per thread
-        step = -(-size // min(get_num_threads(), -(-size // MIN_PARALLEL_ELEMENTS)))
-    else:  # several passes: blocks that stay in the cache
-        step = max(1, BLOCK_BYTES // max(a.itemsize for a in flat if isinstance(a, np.ndarray)))
+    ufunc = isinstance(fn, np.ufunc)  # one pass, written straight into the output
+    step = max(1, BLOCK_BYTES // max(a.itemsize for a in flat if isinstance(a, np.ndarray)))
     out = _blocked(fn, flat, size, 1, step, ufunc)
     if out is None:
         return fn(*args)

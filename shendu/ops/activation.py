@@ -233,11 +233,14 @@ def _gelu_and_slope(xp, x):
     # Phi(x) = erfc(-x / sqrt 2) / 2: erfc keeps its precision in the left tail
     z = x * -_SQRT_HALF
     if x.dtype == np.float32:
-        c, gauss = erfc_and_gaussian(xp, z)  # gauss = e^(-z^2) = e^(-x^2 / 2)
+        cdf, gauss = erfc_and_gaussian(xp, z)  # gauss = e^(-z^2) = e^(-x^2 / 2)
     else:
-        c, gauss = erfc_array(xp, z), xp.exp(-(z * z))
-    cdf = 0.5 * c
-    return x * cdf, cdf + x * (_INV_SQRT_2PI * gauss)
+        cdf, gauss = erfc_array(xp, z), xp.exp(-(z * z))
+    cdf *= 0.5
+    slope = x * gauss
+    slope *= _INV_SQRT_2PI
+    slope += cdf
+    return x * cdf, slope
 
 
 class GELUTanh(Function):

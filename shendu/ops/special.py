@@ -81,15 +81,29 @@ _ERFC_FLOAT32 = (
 
 def erfc_and_gaussian(xp, x):
     """erfc(x) and e^(-x^2) of a float32 array, together (GELU needs both): the
-    polynomial scheme above, a few passes over the data and one exp."""
-    z = xp.minimum(xp.abs(x), 12)  # erfc(12) is 0 in float32; z * z must not overflow
-    gauss = xp.exp(-(z * z))
-    t = 2 / (2 + z)
-    s = _ERFC_FLOAT32[0]
+    polynomial scheme above, in place in fresh buffers (a dozen passes and one exp)."""
+    shape = x.shape
+    x = x.reshape(-1)  # 0-d results would be NumPy scalars, not buffers
+    z = xp.abs(x)
+    with np.errstate(over="ignore"):  # |x| > 1e19: z * z = inf, e^-inf = 0: right
+        gauss = z * z
+    xp.negative(gauss, out=gauss)
+    xp.exp(gauss, out=gauss)
+    t = z
+    t += 2
+    xp.divide(2, t, out=t)  # t = 2 / (2 + z)
+    e = t * _ERFC_FLOAT32[0]
     for c in _ERFC_FLOAT32[1:]:  # Horner
-        s = s * t + c
-    e = gauss * t * s
-    return xp.where(x < 0, 2 - e, e), gauss
+        e += c
+        e *= t
+    e *= gauss  # erfc(|x|)
+    # erfc(x) = 2 - erfc(-x) for x < 0, with a 0-or-2 mask: np.where is slow on mixed signs
+    two = (x < 0).astype(x.dtype)
+    two *= 2
+    r = two * e
+    xp.subtract(e, r, out=r)
+    r += two
+    return r.reshape(shape), gauss.reshape(shape)
 
 
 # ---------------------------------------------------------------- arrays

@@ -45,26 +45,34 @@ class Schedule:
     ``steps`` holds ``(start, n, m, prev_start)`` per step: the step's rows are
     ``start : start + n``; the first ``m`` of them continue from the previous step's
     rows ``prev_start : prev_start + m``, the others start from the initial state.
-    ``last`` gives, for each sequence, the row of its final state.
+    ``last`` gives, for each sequence, the row of its final state; ``prev_index`` for
+    each row the row of its previous state (``total + j`` for the initial state of
+    sequence j).
     """
 
     def __init__(self, batch_sizes, reverse):
         offsets = np.concatenate([[0], np.cumsum(batch_sizes)])
-        self.batch_size = int(batch_sizes[0])
-        self.total = int(offsets[-1])
+        self.batch_size = B = int(batch_sizes[0])
+        self.total = N = int(offsets[-1])
+        self.reverse = reverse
+        self.uniform = all(b == B for b in batch_sizes)
         self.steps = []
-        last = np.zeros(self.batch_size, dtype=np.int64)
+        last = np.zeros(B, dtype=np.int64)
+        prev_index = np.empty(N, dtype=np.int64)
         prev = None
         order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         for t in order:
             start, n = int(offsets[t]), int(batch_sizes[t])
             m = 0 if prev is None else min(n, prev[1])
             self.steps.append((start, n, m, 0 if prev is None else prev[0]))
+            prev_index[start:start + m] = (0 if prev is None else prev[0]) + np.arange(m)
+            prev_index[start + m:start + n] = N + np.arange(m, n)
             last[:n] = start + np.arange(n)
             prev = (start, n)
+        self.prev_index = prev_index
         first = int(last[0])
-        contiguous = np.array_equal(last, first + np.arange(self.batch_size))
-        self.last = slice(first, first + self.batch_size) if contiguous else last
+        contiguous = np.array_equal(last, first + np.arange(B))
+        self.last = slice(first, first + B) if contiguous else last
 
 
 @functools.lru_cache(maxsize=256)
@@ -85,12 +93,30 @@ def _rows(xp, a, last):
     return a[xp.asarray(last)]
 
 
-def _initial_rows(hp, m, n, y, prev_start, h0):
-    """Fill ``hp`` (n rows) with the previous step's states, then initial states."""
-    if m:
-        hp[:m] = y[prev_start:prev_start + m]
-    if m < n:
-        hp[m:] = h0[m:n]
+def _previous_state(y, h0, n, m, prev, scratch):
+    """The states a step of ``n`` rows starts from: a view of the previous step's rows
+    when they are all there, else assembled in ``scratch``."""
+    if m == n:
+        return y[prev:prev + n]
+    if m == 0:
+        return h0[:n]
+    s = scratch[:n]
+    s[:m] = y[prev:prev + m]
+    s[m:] = h0[m:n]
+    return s
+
+
+def _previous_blocks(xp, sched, y, h0):
+    """Every row's previous state, as ``(rows, array)`` pairs covering all rows: two
+    views without a copy for full batches, one gathered array for packed ones."""
+    N, B = sched.total, sched.batch_size
+    if not sched.uniform:
+        return [(slice(0, N), xp.concatenate([y, h0])[xp.asarray(sched.prev_index)])]
+    if sched.reverse:
+        blocks = [(slice(0, N - B), y[B:]), (slice(N - B, N), h0)]
+    else:
+        blocks = [(slice(0, B), h0), (slice(B, N), y[:N - B])]
+    return [(r, a) for r, a in blocks if r.stop > r.start]
 
 
 # The sigmoid gates' rows of the weights are negated (and LSTM's g rows doubled) in the
@@ -100,31 +126,26 @@ def _initial_rows(hp, m, n, y, prev_start, h0):
 def _sigmoid_of_negated(xp, a):
     xp.exp(a, out=a)
     a += 1
-    xp.reciprocal(a, out=a)
+    xp.divide(1, a, out=a)
 
 
-def _prepare(xp, w_ih, w_hh, b_ih, b_hh, rows, scale_ih, scale_hh, bias_scale_hh):
-    """Weights in the internal gate order ``rows``, scaled row-wise for the forward pass.
-
-    Returns ``(w_ih^T scaled, w_hh^T scaled (contiguous), bias for the slab)``.
-    """
+def _prepare(xp, x, w_ih, w_hh, b_ih, b_hh, rows, scale_ih, scale_hh, bias_scale_hh):
+    """Weights in the internal gate order ``rows``, scaled row-wise for the forward
+    pass; returns the input projection of all steps (one GEMM, the bias folded in as a
+    column of ones) and ``W_hh^T`` scaled, contiguous for the step GEMMs."""
     dt = w_ih.dtype
     s_ih = xp.asarray(scale_ih, dtype=dt)
-    s_hh = xp.asarray(scale_hh, dtype=dt)
-    wi = w_ih[rows] * s_ih[:, None]
-    whT = xp.ascontiguousarray((w_hh[rows] * s_hh[:, None]).T)
-    bias = None
-    if b_ih is not None:
-        bias = b_ih[rows] * s_ih + b_hh[rows] * xp.asarray(bias_scale_hh, dtype=dt)
-    return wi, whT, bias
-
-
-def _project(xp, x, wi, bias):
-    """``x W^T + b`` for all time steps at once (one GEMM)."""
-    g = x @ wi.T
-    if bias is not None:
-        g += bias
-    return g
+    whT = xp.ascontiguousarray((w_hh[rows] * xp.asarray(scale_hh, dtype=dt)[:, None]).T)
+    if b_ih is None:
+        return x @ (w_ih[rows] * s_ih[:, None]).T, whT
+    n, k = x.shape
+    xa = xp.empty((n, k + 1), dtype=dt)
+    xa[:, :k] = x
+    xa[:, k] = 1
+    wa = xp.empty((len(rows), k + 1), dtype=dt)
+    xp.multiply(w_ih[rows], s_ih[:, None], out=wa[:, :k])
+    wa[:, k] = b_ih[rows] * s_ih + b_hh[rows] * xp.asarray(bias_scale_hh, dtype=dt)
+    return xa @ wa.T, whT
 
 
 def _unpermute(xp, a, rows):
@@ -134,13 +155,19 @@ def _unpermute(xp, a, rows):
     return out
 
 
-def _weight_grads(ctx, dgx, dgh, x, hp, rows, first):
+def _weight_grads(ctx, dgx, dgh, x, blocks, rows, first):
     """dW_ih = dGx^T X,  dW_hh = dGh^T H_prev,  db_ih = sum dGx,  db_hh = sum dGh (one
-    GEMM each over all steps), in PyTorch's gate order. ``first``: w_ih's argument index."""
+    GEMM each over all steps), in PyTorch's gate order. ``first``: w_ih's argument index;
+    ``blocks``: the previous states (``_previous_blocks``)."""
     xp = ctx.xp
     need = ctx.needs_input_grad[first:first + 4]
     gw_ih = _unpermute(xp, dgx.T @ x, rows) if need[0] else None
-    gw_hh = _unpermute(xp, dgh.T @ hp, rows) if need[1] else None
+    gw_hh = None
+    if need[1]:
+        for r, hp in blocks:
+            part = dgh[r].T @ hp
+            gw_hh = part if gw_hh is None else gw_hh.__iadd__(part)
+        gw_hh = _unpermute(xp, gw_hh, rows)
     gb_ih = _unpermute(xp, dgx.sum(axis=0), rows) if need[2] else None
     gb_hh = _unpermute(xp, dgh.sum(axis=0), rows) if need[3] else None
     return gw_ih, gw_hh, gb_ih, gb_hh
@@ -157,15 +184,14 @@ def _rnn_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, sched, nonlinearity):
     hidden = w_hh.shape[1]
     rows = np.arange(hidden)
     ones = np.ones(hidden)
-    wi, whT, bias = _prepare(xp, w_ih, w_hh, b_ih, b_hh, rows, ones, ones, ones)
-    y = _project(xp, x, wi, bias)  # becomes the output, step by step
-    hp_all = xp.empty((sched.total, hidden), dtype=x.dtype)
+    y, whT = _prepare(xp, x, w_ih, w_hh, b_ih, b_hh, rows, ones, ones, ones)
+    # y holds the pre-activations and becomes the output, step by step
+    scratch = xp.empty((sched.batch_size, hidden), dtype=x.dtype)
     tmp = xp.empty((sched.batch_size, hidden), dtype=x.dtype)
     relu = nonlinearity == "relu"
     for start, n, m, prev in sched.steps:
         end = start + n
-        hp = hp_all[start:end]
-        _initial_rows(hp, m, n, y, prev, h0)
+        hp = _previous_state(y, h0, n, m, prev, scratch)
         a = y[start:end]
         xp.matmul(hp, whT, out=tmp[:n])
         a += tmp[:n]
@@ -173,13 +199,13 @@ def _rnn_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, sched, nonlinearity):
             xp.maximum(a, 0, out=a)
         else:
             xp.tanh(a, out=a)
-    ctx.save_for_backward(x, w_ih, w_hh, y)
-    ctx.sched, ctx.hp, ctx.relu, ctx.rows = sched, hp_all, relu, rows
+    ctx.save_for_backward(x, w_ih, w_hh, y, h0)
+    ctx.sched, ctx.relu, ctx.rows = sched, relu, rows
     return y
 
 
 def _rnn_backward(ctx, gy, ghn):
-    x, w_ih, w_hh, y = ctx.saved_tensors
+    x, w_ih, w_hh, y, h0 = ctx.saved_tensors
     xp, sched = ctx.xp, ctx.sched
     # d = act'(a): 1 - h^2 for tanh, [h > 0] for relu; becomes dL/da step by step
     if ctx.relu:
@@ -197,7 +223,8 @@ def _rnn_backward(ctx, gy, ghn):
         da *= dh
         xp.matmul(da, w_hh, out=dh)
     gx = d @ w_ih if ctx.needs_input_grad[0] else None
-    return (gx, dh_state) + _weight_grads(ctx, d, d, x, ctx.hp, ctx.rows, 2)
+    blocks = _previous_blocks(xp, sched, y, h0)
+    return (gx, dh_state) + _weight_grads(ctx, d, d, x, blocks, ctx.rows, 2)
 
 
 class RNNLayer(Function):
@@ -247,18 +274,17 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, sched):
     H = w_hh.shape[1]
     rows = _lstm_rows(H)
     scale = np.concatenate([np.full(3 * H, -1.0), np.full(H, -2.0)])
-    wi, whT, bias = _prepare(xp, w_ih, w_hh, b_ih, b_hh, rows, scale, scale, scale)
-    gates = _project(xp, x, wi, bias)  # (N, 4H): o, i, f, g after activation
+    # (N, 4H): o, i, f, g after activation
+    gates, whT = _prepare(xp, x, w_ih, w_hh, b_ih, b_hh, rows, scale, scale, scale)
     N, B, dt = sched.total, sched.batch_size, x.dtype
-    c_all, tanh_c = xp.empty((N, H), dtype=dt), xp.empty((N, H), dtype=dt)
-    y, hp_all, cp_all = (xp.empty((N, H), dtype=dt) for _ in range(3))
+    y, c_all, tanh_c = (xp.empty((N, H), dtype=dt) for _ in range(3))
     tmp, ig = xp.empty((B, 4 * H), dtype=dt), xp.empty((B, H), dtype=dt)
+    scratch_h, scratch_c = xp.empty((B, H), dtype=dt), xp.empty((B, H), dtype=dt)
     with np.errstate(over="ignore"):
         for start, n, m, prev in sched.steps:
             end = start + n
-            hp, cp = hp_all[start:end], cp_all[start:end]
-            _initial_rows(hp, m, n, y, prev, h0)
-            _initial_rows(cp, m, n, c_all, prev, c0)
+            hp = _previous_state(y, h0, n, m, prev, scratch_h)
+            cp = _previous_state(c_all, c0, n, m, prev, scratch_c)
             g = gates[start:end]
             xp.matmul(hp, whT, out=tmp[:n])
             g += tmp[:n]
@@ -273,16 +299,16 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, sched):
             tc = tanh_c[start:end]
             xp.tanh(c, out=tc)
             xp.multiply(g[:, :H], tc, out=y[start:end])  # h = o tanh(c)
-    ctx.save_for_backward(x, w_ih, w_hh)
+    ctx.save_for_backward(x, w_ih, w_hh, h0, c0)
     ctx.sched, ctx.rows = sched, rows
-    ctx.gates, ctx.tanh_c, ctx.hp, ctx.cp = gates, tanh_c, hp_all, cp_all
+    ctx.gates, ctx.tanh_c, ctx.y, ctx.c = gates, tanh_c, y, c_all
     return y, c_all
 
 
 def _lstm_backward(ctx, gy, ghn, gcn):
-    x, w_ih, w_hh = ctx.saved_tensors
+    x, w_ih, w_hh, h0, c0 = ctx.saved_tensors
     xp, sched, rows = ctx.xp, ctx.sched, ctx.rows
-    G, tc, cp = ctx.gates, ctx.tanh_c, ctx.cp
+    G, tc = ctx.gates, ctx.tanh_c
     N, H = G.shape[0], w_hh.shape[1]
     o, i, f, g = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
     # Everything that does not depend on the incoming gradient, for all steps at once.
@@ -294,7 +320,8 @@ def _lstm_backward(ctx, gy, ghn, gcn):
     xp.subtract(s, d, out=d)          # sigma' = s (1 - s) for o, i, f
     M[:, :H] *= tc                    # dz_o = dh tanh(c) o'
     M[:, H:2 * H] *= g                # dz_i = dc g i'
-    M[:, 2 * H:3 * H] *= cp           # dz_f = dc c_prev f'
+    for r, cp in _previous_blocks(xp, sched, ctx.c, c0):
+        M[r, 2 * H:3 * H] *= cp       # dz_f = dc c_prev f'
     mg = M[:, 3 * H:]
     xp.multiply(g, g, out=mg)
     xp.subtract(1, mg, out=mg)
@@ -321,7 +348,8 @@ def _lstm_backward(ctx, gy, ghn, gcn):
         dc *= f[start:end]                          # dL/dc_prev = dc f
         xp.matmul(M[start:end], wh, out=dh)         # dL/dh_prev = dz W_hh
     gx = M @ w_ih[rows] if ctx.needs_input_grad[0] else None
-    return (gx, dh_state, dc_state) + _weight_grads(ctx, M, M, x, ctx.hp, rows, 3)
+    blocks = _previous_blocks(xp, sched, ctx.y, h0)
+    return (gx, dh_state, dc_state) + _weight_grads(ctx, M, M, x, blocks, rows, 3)
 
 
 class LSTMLayer(Function):
@@ -370,17 +398,17 @@ def _gru_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, sched):
     neg_rz = np.concatenate([np.full(2 * H, -1.0), np.ones(H)])
     # the slab's bias: b_ih for all gates, b_hh for r and z (b_hn is multiplied by r)
     only_rz = np.concatenate([np.full(2 * H, -1.0), np.zeros(H)])
-    wi, whT, bias = _prepare(xp, w_ih, w_hh, b_ih, b_hh, rows, neg_rz, neg_rz, only_rz)
-    gates = _project(xp, x, wi, bias)  # (N, 3H): r, z, n after activation
+    # (N, 3H): r, z, n after activation
+    gates, whT = _prepare(xp, x, w_ih, w_hh, b_ih, b_hh, rows, neg_rz, neg_rz, only_rz)
     b_hn = None if b_hh is None else b_hh[2 * H:]
     N, B, dt = sched.total, sched.batch_size, x.dtype
-    y, hp_all, hn_all = (xp.empty((N, H), dtype=dt) for _ in range(3))
+    y, hn_all = xp.empty((N, H), dtype=dt), xp.empty((N, H), dtype=dt)
     tmp, tmp2 = xp.empty((B, 3 * H), dtype=dt), xp.empty((B, H), dtype=dt)
+    scratch = xp.empty((B, H), dtype=dt)
     with np.errstate(over="ignore"):
         for start, n, m, prev in sched.steps:
             end = start + n
-            hp = hp_all[start:end]
-            _initial_rows(hp, m, n, y, prev, h0)
+            hp = _previous_state(y, h0, n, m, prev, scratch)
             g, t, t2 = gates[start:end], tmp[:n], tmp2[:n]
             xp.matmul(hp, whT, out=t)
             rz = g[:, :2 * H]
@@ -398,17 +426,18 @@ def _gru_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, sched):
             xp.subtract(hp, nn, out=t2)              # h = n + z (h_prev - n)
             t2 *= g[:, H:2 * H]
             xp.add(nn, t2, out=y[start:end])
-    ctx.save_for_backward(x, w_ih, w_hh)
-    ctx.sched, ctx.rows, ctx.gates, ctx.hp, ctx.hn = sched, rows, gates, hp_all, hn_all
+    ctx.save_for_backward(x, w_ih, w_hh, h0)
+    ctx.sched, ctx.rows, ctx.gates, ctx.y, ctx.hn = sched, rows, gates, y, hn_all
     return y
 
 
 def _gru_backward(ctx, gy, ghn):
-    x, w_ih, w_hh = ctx.saved_tensors
+    x, w_ih, w_hh, h0 = ctx.saved_tensors
     xp, sched = ctx.xp, ctx.sched
-    G, hp, hn = ctx.gates, ctx.hp, ctx.hn
+    G, hn = ctx.gates, ctx.hn
     N, H = G.shape[0], w_hh.shape[1]
     r, z, nn = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
+    blocks = _previous_blocks(xp, sched, ctx.y, h0)
     # Precomputed factors; dgh becomes dL/d(W_h h + b_h) per gate, dn dL/d(n's pre-act.)
     dgh = xp.empty((N, 3 * H), dtype=G.dtype)
     a = dgh[:, :H]
@@ -418,7 +447,8 @@ def _gru_backward(ctx, gy, ghn):
     a = dgh[:, H:2 * H]
     xp.multiply(z, z, out=a)
     xp.subtract(z, a, out=a)
-    a *= hp - nn                     # dz_z = dh (h_prev - n) z (1 - z)
+    for rr, hp in blocks:
+        a[rr] *= hp - nn[rr]         # dz_z = dh (h_prev - n) z (1 - z)
     dgh[:, 2 * H:] = r               # d(W_hn h + b_hn) = dn_pre r
     dn = nn * nn
     xp.subtract(1, dn, out=dn)
@@ -443,7 +473,7 @@ def _gru_backward(ctx, gy, ghn):
     dgx = dgh.copy()
     dgx[:, 2 * H:] = dn
     gx = dgx @ w_ih if ctx.needs_input_grad[0] else None
-    return (gx, dh_state) + _weight_grads(ctx, dgx, dgh, x, hp, ctx.rows, 2)
+    return (gx, dh_state) + _weight_grads(ctx, dgx, dgh, x, blocks, ctx.rows, 2)
 
 
 class GRULayer(Function):

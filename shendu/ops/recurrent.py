@@ -169,7 +169,10 @@ def _weight_grads(ctx, dgx, dgh, x, blocks, rows, first):
             gw_hh = part if gw_hh is None else gw_hh.__iadd__(part)
         gw_hh = _unpermute(xp, gw_hh, rows)
     gb_ih = _unpermute(xp, dgx.sum(axis=0), rows) if need[2] else None
-    gb_hh = _unpermute(xp, dgh.sum(axis=0), rows) if need[3] else None
+    gb_hh = None
+    if need[3]:  # the same sum when both biases see the same gradient (RNN, LSTM)
+        gb_hh = gb_ih.copy() if dgh is dgx and gb_ih is not None else \
+            _unpermute(xp, dgh.sum(axis=0), rows)
     return gw_ih, gw_hh, gb_ih, gb_hh
 
 

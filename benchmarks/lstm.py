@@ -1,0 +1,89 @@
+"""LSTM and GRU training speed against PyTorch 2.13 CPU.
+
+A recurrent layer (input 32, hidden 128) over sequences of 50 steps, batch 64, float32;
+its last hidden state goes through Linear(128 -> 10) and softmax cross-entropy; Adam.
+One training step (forward, backward through time, update) in shendu vs PyTorch, same
+weights, alternating rounds, median per step. Target ratio <= 1.5.
+
+Run: python benchmarks/lstm.py [--quick]
+"""
+from __future__ import annotations
+
+import sys
+
+from _compare import compare  # sets thread counts before numpy/torch load
+
+import numpy as np
+import torch
+
+import shendu
+from shendu import nn, optim
+
+QUICK = "--quick" in sys.argv
+torch.set_num_threads(int(__import__("os").environ["OMP_NUM_THREADS"]))
+
+INPUT, HIDDEN, STEPS, BATCH, CLASSES = 32, 128, 50, 64, 10
+
+
+class Ours(nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.rnn = getattr(nn, cell)(INPUT, HIDDEN)
+        self.head = nn.Linear(HIDDEN, CLASSES)
+
+    def forward(self, x):
+        _, h = self.rnn(x)
+        h = h[0] if isinstance(h, tuple) else h
+        return self.head(h[-1])
+
+
+class Theirs(torch.nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.rnn = getattr(torch.nn, cell)(INPUT, HIDDEN)
+        self.head = torch.nn.Linear(HIDDEN, CLASSES)
+
+    def forward(self, x):
+        _, h = self.rnn(x)
+        h = h[0] if isinstance(h, tuple) else h
+        return self.head(h[-1])
+
+
+def bench(cell):
+    shendu.manual_seed(0)
+    ours, theirs = Ours(cell), Theirs(cell)
+    ours.load_state_dict(theirs.state_dict())
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((STEPS, BATCH, INPUT)).astype(np.float32)
+    y = rng.integers(0, CLASSES, BATCH)
+    xs, ys = shendu.tensor(x), shendu.tensor(y)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    opt_s = optim.Adam(ours.parameters(), lr=1e-3)
+    opt_t = torch.optim.Adam(theirs.parameters(), lr=1e-3)
+
+    def step_s():
+        opt_s.zero_grad()
+        loss = nn.functional.cross_entropy(ours(xs), ys)
+        loss.backward()
+        opt_s.step()
+        return loss
+
+    def step_t():
+        opt_t.zero_grad()
+        loss = torch.nn.functional.cross_entropy(theirs(xt), yt)
+        loss.backward()
+        opt_t.step()
+        return loss
+
+    ls, lt = step_s().item(), step_t().item()
+    assert abs(ls - lt) < 1e-4, (ls, lt)  # same weights, same first loss
+    return compare(f"{cell} {INPUT}->{HIDDEN}, T={STEPS}, batch {BATCH} training step",
+                   step_s, step_t, rounds=3 if QUICK else 5)
+
+
+if __name__ == "__main__":
+    print(f"shendu {shendu.__version__} vs torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")
+    ratios = {cell: bench(cell) for cell in ("LSTM", "GRU")}
+    print("training-step ratios " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+          + " (target <= 1.5)")

@@ -116,8 +116,10 @@ def test_all_steps_at_once_equal_step_by_step(kind):
     ctx, w = attn(q, k, mask=MASK)
     for t in range(T):
         c_t, w_t = attn(q[:, t], k, mask=MASK)
-        np.testing.assert_allclose(c_t.detach().numpy(), ctx.detach().numpy()[:, t], rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(w_t.detach().numpy(), w.detach().numpy()[:, t], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(c_t.detach().numpy(), ctx.detach().numpy()[:, t],
+                                   rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(w_t.detach().numpy(), w.detach().numpy()[:, t],
+                                   rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -197,7 +199,7 @@ def test_masked_positions_get_no_gradient():
     q, k, v = (shendu.tensor(a, requires_grad=True) for a in inputs("bahdanau", 3, rng, True))
     ctx, w = attn(q, k, v, mask=MASK)
     (ctx.sum() + (w * w).sum()).backward()
-    assert (k.grad.detach().numpy()[1, 2:] == 0).all() and (v.grad.detach().numpy()[1, 2:] == 0).all()
+    assert (k.grad.numpy()[1, 2:] == 0).all() and (v.grad.numpy()[1, 2:] == 0).all()
     assert (np.abs(k.grad.detach().numpy()[1, :2]) > 0).all()
 
 

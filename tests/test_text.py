@@ -244,7 +244,8 @@ def test_split_is_seeded():
 
 def test_split_kinds_of_items():
     train, val, test = train_val_test_split(10, seed=0)
-    assert train.dtype == np.int64 and sorted(np.concatenate([train, val, test])) == list(range(10))
+    assert train.dtype == np.int64
+    assert sorted(np.concatenate([train, val, test])) == list(range(10))
     arr = np.arange(20).reshape(10, 2)
     (tr, va, te), (i_tr, i_va, i_te) = train_val_test_split(arr, return_indices=True)
     np.testing.assert_array_equal(tr, arr[i_tr])

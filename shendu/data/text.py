@@ -314,7 +314,8 @@ class Vocab:
 
     # ------------------------------------------------------------- saving
     def to_dict(self):
-        """A JSON-ready dict: ``{"itos": [...], "specials": [...], "level": ..., "lower": ...}``."""
+        """A JSON-ready dict: ``{"itos": [...], "specials": [...], "level": ...,
+        "lower": ...}``."""
         return {"itos": list(self.itos), "specials": list(self.specials), "level": self.level,
                 "lower": self.lower}
 

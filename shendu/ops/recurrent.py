@@ -545,8 +545,8 @@ class PutRows(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return TakeRows.apply(g, ctx.index) if ctx.tensor_mode else g[ctx.index], \
-            None, None, None
+        gx = TakeRows.apply(g, ctx.index) if ctx.tensor_mode else g[ctx.index]
+        return (gx,) + (None,) * (len(ctx.inputs) - 1)
 
 
 def _put_rows(xp, x, index, n_rows, fill):

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import unbroadcast
@@ -57,20 +57,44 @@ def _causal_mask(xp, length, source, dtype):
 
 
 def _softmax_rows(xp, s, safe):
-    """Softmax along the last axis, in place in ``s``; returns the rows whose entries are
-    all -inf (every key masked). With ``safe`` those rows become zeros, as PyTorch's SDPA
-    gives; else NaN, as a plain softmax gives."""
-    m = s.max(axis=-1, keepdims=True)
-    dead = m == -np.inf
-    if safe:
-        m[dead] = 0  # exp(-inf - 0) = 0 everywhere in such a row: no NaN
-    s -= m
-    xp.exp(s, out=s)
-    d = s.sum(axis=-1, keepdims=True)
-    if safe:
-        d[dead] = 1
-    s *= 1 / d
+    """Softmax along the last axis, in place in ``s``. With ``safe``, rows whose entries
+    are all -inf (every key masked) become zeros, as PyTorch's SDPA gives, and a bool
+    array marking them is returned; without, they are NaN (a plain softmax) and None is
+    returned."""
+    dead = xp.empty(s.shape[:-1] + (1,), dtype=bool) if safe else None
+
+    def block(s, dead=None):
+        m = s.max(axis=-1, keepdims=True)
+        if dead is not None:
+            xp.equal(m, -np.inf, out=dead)
+            m[dead] = 0  # exp(-inf - 0) = 0 everywhere in such a row: no NaN
+        s -= m
+        xp.exp(s, out=s)
+        d = s.sum(axis=-1, keepdims=True)
+        if dead is not None:
+            d[dead] = 1
+        s *= 1 / d
+
+    _by_rows(block, s, *(() if dead is None else (dead,)))
     return dead
+
+
+def _by_rows(fn, *arrays):
+    """``fn(*arrays)`` for an in-place ``fn`` that works row by row (the last axis of the
+    first array; the others have the same rows). On big C-contiguous NumPy arrays and
+    several threads it runs on blocks of rows that stay in the cache, shared among the
+    threads (on one thread whole-array calls are ~10% faster: fewer NumPy calls)."""
+    a = arrays[0]
+    rows = a.size // a.shape[-1] if a.ndim and a.shape[-1] else 0
+    if not (isinstance(a, np.ndarray) and a.size >= parallel.MIN_PARALLEL_ELEMENTS
+            and parallel.get_num_threads() > 1 and all(isinstance(x, np.ndarray) and x.flags.c_contiguous
+                    and x.shape[:-1] == a.shape[:-1] for x in arrays)):
+        fn(*arrays)
+        return
+    flat = [x.reshape(rows, -1) for x in arrays]
+    step = max(1, parallel.BLOCK_BYTES // (a.shape[-1] * a.itemsize))
+    parallel.for_blocks(lambda s, e: fn(*(x[s:e] for x in flat)), rows, unit=a.shape[-1],
+                        block=step)
 
 
 class ScaledDotProductAttention(Function):
@@ -105,7 +129,7 @@ class ScaledDotProductAttention(Function):
                 s4 += _causal_mask(xp, L, S, s.dtype)
             s = _as_rows(s4, groups)
         with np.errstate(invalid="ignore"):  # all -inf rows: NaN (safe=False), as torch
-            dead = _softmax_rows(xp, s, safe)
+            dead = _softmax_rows(xp, s, safe and (mask is not None or causal))
         p = s
         keep = None
         if dropout_p > 0:
@@ -116,7 +140,7 @@ class ScaledDotProductAttention(Function):
         o = _as_heads(pd @ v, groups, L)
         ctx.save_for_backward(q, k, v, mask, o)
         ctx.p, ctx.pd, ctx.keep = p, pd, keep
-        ctx.dead = _as_heads(dead, groups, L) if safe and dead.any() else None
+        ctx.dead = _as_heads(dead, groups, L) if dead is not None and dead.any() else None
         ctx.params = scale, causal, groups, weights
         if weights:
             return o, _as_heads(pd, groups, L)
@@ -143,10 +167,8 @@ class ScaledDotProductAttention(Function):
                 gw = _as_rows(gw, groups)
                 dp += gw
                 rowdot += (gw * pd).sum(axis=-1, keepdims=True)
-            if keep is not None:
-                dp *= keep
-            dp -= rowdot
-            dp *= p
+            _by_rows(_softmax_grad_in_place, dp, rowdot, p,
+                     *(() if keep is None else (keep,)))
             ds = dp
             if need_mask:
                 ds4 = _as_heads(ds, groups, L)
@@ -158,6 +180,14 @@ class ScaledDotProductAttention(Function):
             if need_k:
                 gk = unbroadcast(ds.swapaxes(-1, -2) @ _as_rows(q, groups), k.shape)
         return gq, gk, gv, gmask, None, None, None, None, None, None
+
+
+def _softmax_grad_in_place(dp, rowdot, p, keep=None):
+    """dS = P * (dP * D - rowsum(dP * P)), written into ``dp``."""
+    if keep is not None:
+        dp *= keep
+    dp -= rowdot
+    dp *= p
 
 
 def _backward_graph(ctx, g, gw):

@@ -160,6 +160,7 @@ def _spread(xp, g, dims, lead, masks=None):
     disjoint = all(dm.disjoint for dm in dims)
     gpad = xp.empty(shape, g.dtype) if all(dm.covers for dm in dims) else xp.zeros(shape, g.dtype)
     pairs = masks if masks is not None else ((off, None) for off in _offsets(dims))
+    tmp = None
     for off, mask in pairs:
         view = gpad[_view(dims, off)]
         if disjoint:  # each position is written once: no accumulation, no temporary
@@ -167,8 +168,11 @@ def _spread(xp, g, dims, lead, masks=None):
                 view[...] = g
             else:
                 xp.multiply(g, mask, out=view)
+        elif mask is None:
+            view += g
         else:
-            view += g if mask is None else g * mask
+            tmp = xp.multiply(g, mask, out=tmp)  # one buffer for every offset
+            view += tmp
     return _cropped(xp, gpad, dims)
 
 
@@ -682,6 +686,12 @@ def _adaptive_avg(name, nd, input, output_size):
     _check_input(name, input, nd)
     out = _adaptive_sizes(name, input, nd, output_size)
     sizes = input.shape[-nd:]
+    if all(o == 1 for o in out):  # global average pooling
+        return input.mean(dim=tuple(range(-nd, 0)), keepdim=True)
+    if all(o and n % o == 0 for n, o in zip(sizes, out)):  # equal windows side by side
+        k = tuple(n // o for n, o in zip(sizes, out))
+        dims = _geometry(name, input, nd, k, k, 0, 1, False)
+        return AvgPool.apply(input, dims, _avg_divisor(dims, True, None))
     return resample_axes(input, [("area", n, o, None, None) for n, o in zip(sizes, out)])
 
 

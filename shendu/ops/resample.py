@@ -10,8 +10,8 @@ output position is a fixed weighted sum of a few input positions. That is a smal
 
 ``A``'s rows hold the taps PyTorch's kernels use: 1 for nearest, 2 for linear
 (``(1 - t, t)``), 4 for bicubic (Keys' cubic convolution, a = -0.75), the window of
-``adaptive_avg_pool`` for area. Nearest with an integer factor is a broadcast copy
-(backward a reshape-sum), other nearest sizes a gather. Inputs holding inf or NaN are
+``adaptive_avg_pool`` for area. Nearest with an integer factor is ``repeat``
+(backward adds the r slices of each block), other nearest sizes a gather. Inputs holding inf or NaN are
 interpolated from their taps directly, so a non-finite value only reaches the outputs
 that read it (a GEMM would spread ``0 * inf = nan`` over its whole row).
 
@@ -162,10 +162,8 @@ def _taps_axis(xp, x, m, axis):
 def _forward_axis(xp, x, m, axis, finite):
     if m.identity:
         return x
-    if m.repeat is not None:  # nearest, integer factor: a broadcast copy
-        pre, post = x.shape[:axis], x.shape[axis + 1:]
-        y = xp.broadcast_to(x.reshape(pre + (m.n, 1) + post), pre + (m.n, m.repeat) + post)
-        return y.reshape(pre + (m.out,) + post)
+    if m.repeat is not None:  # nearest, integer factor: each element copied r times
+        return xp.repeat(x, m.repeat, axis=axis)
     if m.take is not None:
         return xp.take(x, xp.asarray(m.take), axis=axis)
     if not finite:
@@ -176,9 +174,14 @@ def _forward_axis(xp, x, m, axis, finite):
 def _adjoint_axis(xp, g, m, axis):
     if m.identity:
         return g
-    if m.repeat is not None:
+    if m.repeat is not None:  # the sum of each block of r copies: r slices added
         pre, post = g.shape[:axis], g.shape[axis + 1:]
-        return g.reshape(pre + (m.n, m.repeat) + post).sum(axis=axis + 1)
+        v = g.reshape(pre + (m.n, m.repeat) + post)
+        at = (slice(None),) * (axis + 1)
+        out = v[at + (0,)] + v[at + (1,)] if m.repeat > 1 else v[at + (0,)].copy()
+        for k in range(2, m.repeat):
+            out += v[at + (k,)]
+        return out
     return _matmul_axis(xp, g, m.AT, axis)
 
 
@@ -194,7 +197,7 @@ def _resample(xp, x, maps):
 
 def _resample_adjoint(xp, g, maps):
     nd = len(maps)
-    for i in range(nd - 1, -1, -1):
+    for i in range(nd):  # maps along different axes commute: leading axes first (contiguous)
         g = _adjoint_axis(xp, g, maps[i], g.ndim - nd + i)
     return g
 

@@ -177,7 +177,8 @@ def test_plot_filters_from_layer_model_array_and_keras_kernel(tmp_path):
     assert fig._suptitle.get_text() == "layer '0' (Conv2d): 6 of 6 filters, 5x5"
     w = conv.weight.data
     for i in range(6):
-        np.testing.assert_allclose(fig.axes[i].images[0].get_array(), _stretched(w[i, 0]), rtol=1e-5)
+        np.testing.assert_allclose(fig.axes[i].images[0].get_array(), _stretched(w[i, 0]),
+                                   rtol=1e-5)
     assert_png(path, fig)
     assert titles(viz.plot_filters(conv)) == titles(fig)
     rgb = np.random.default_rng(0).normal(size=(4, 3, 3, 3))
@@ -227,12 +228,12 @@ def test_plot_feature_maps_draws_the_hooked_output(tmp_path):
         model.eval()
         second = model(shendu.tensor(image[None, None])).data[0]
         model.train()
-    for layer in (1, "3", model[3]):
+    for layer, name in ((1, "layer '3' (Conv2d)"), ("3", "layer '3' (Conv2d)"),
+                        (model[3], "Conv2d")):
         fig = viz.plot_feature_maps(model, image[None], layer=layer)
         assert len(fig.axes) == 4
         np.testing.assert_allclose(fig.axes[1].images[0].get_array(), second[0], rtol=1e-5)
-    assert "layer '3' (Conv2d): 3 of 3 channels, 8x8" in fig._suptitle.get_text() or \
-        "Conv2d: 3 of 3 channels, 8x8" in fig._suptitle.get_text()
+        assert fig._suptitle.get_text() == f"feature maps of {name}: 3 of 3 channels, 8x8"
 
 
 def test_plot_feature_maps_with_a_fake_conv_module():

@@ -8,8 +8,8 @@ from ._mpl import finish, new_figure
 
 __all__ = ["plot_confusion_matrix", "plot_roc_curve"]
 
-_NORMALIZED = {"true": "each row (true class) sums to 1: recall on the diagonal",
-               "pred": "each column (prediction) sums to 1: precision on the diagonal",
+_NORMALIZED = {"true": "rows sum to 1 (recall on the diagonal)",
+               "pred": "columns sum to 1 (precision on the diagonal)",
                "all": "all cells sum to 1"}
 
 
@@ -49,8 +49,8 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=False, pat
                                                                     class_names]
     if len(names) != k:
         raise ValueError(f"plot_confusion_matrix: {len(names)} class names for {k} classes")
-    side = min(max(4.0, 0.6 * k + 2.0), 16.0)
-    fig = new_figure("plot_confusion_matrix", figsize or (side + 1.2, side), show)
+    side = min(max(4.5, 0.6 * k + 2.0), 16.0)
+    fig = new_figure("plot_confusion_matrix", figsize or (max(6.0, side + 1.2), side), show)
     ax = fig.add_subplot(1, 1, 1)
     image = ax.imshow(cm, cmap=cmap, interpolation="nearest",
                       vmin=0, vmax=1.0 if mode else max(1, int(cm.max())))
@@ -73,7 +73,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=False, pat
     if title is None:
         title = (f"Confusion matrix (accuracy {np.trace(counts) / max(n, 1):.3f}, "
                  f"{n} samples)" + ("\n" + _NORMALIZED[mode] if mode else ""))
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return finish(fig, path, show)
 

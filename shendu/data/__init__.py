@@ -9,7 +9,7 @@
 >>> xb, yb = next(iter(loader)); xb.shape, yb.dtype
 ((32, 2), dtype('int64'))
 """
-from . import datasets, transforms
+from . import augment, datasets, text, transforms
 from .dataloader import (DataLoader, RandomSampler, Sampler, SequentialSampler,
                          SubsetRandomSampler, default_collate)
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
@@ -18,4 +18,4 @@ from .transforms import Compose, MinMaxNormalize, Standardize, one_hot, train_te
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "Standardize", "MinMaxNormalize", "Compose", "one_hot",
-           "train_test_split", "datasets", "transforms"]
+           "train_test_split", "datasets", "transforms", "text", "augment"]

@@ -728,11 +728,14 @@ def _adaptive_max(name, nd, input, output_size, return_indices):
     _check_input(name, input, nd)
     out = _adaptive_sizes(name, input, nd, output_size)
     sizes = input.shape[-nd:]
-    if all(o and n % o == 0 for n, o in zip(sizes, out)):  # equal windows: plain max pool
+    xp = input.xp
+    if all(o == 1 for o in out):  # global max pooling: one argmax per plane
+        x = input.data
+        idx = x.reshape(x.shape[:-nd] + (-1,)).argmax(axis=-1).reshape(x.shape[:-nd] + out)
+    elif all(o and n % o == 0 for n, o in zip(sizes, out)):  # equal windows: plain max pool
         k = tuple(n // o for n, o in zip(sizes, out))
         return _max_pool(name, nd, input, k, k, 0, 1, False, return_indices)
-    xp = input.xp
-    if 0 in out:
+    elif 0 in out:
         idx = xp.zeros(input.shape[:-nd] + out, dtype=np.int64)
     else:
         idx = _adaptive_max_indices(xp, input.data, out)

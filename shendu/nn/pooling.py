@@ -16,6 +16,7 @@ MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
 """
 from __future__ import annotations
 
+from ..ops import adaptive_pooling as A
 from ..ops import pooling as P
 from .module import Module
 
@@ -210,7 +211,7 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed length whatever the input length; see
     ``AdaptiveAvgPool2d``."""
 
-    _fn = staticmethod(P.adaptive_avg_pool1d)
+    _fn = staticmethod(A.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
@@ -218,13 +219,13 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     keeps that input size) whatever the input size; ``AdaptiveAvgPool2d(1)`` is global
     average pooling."""
 
-    _fn = staticmethod(P.adaptive_avg_pool2d)
+    _fn = staticmethod(A.adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Adaptive average pooling of ``(N, C, D, H, W)`` inputs."""
 
-    _fn = staticmethod(P.adaptive_avg_pool3d)
+    _fn = staticmethod(A.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(Module):
@@ -246,20 +247,20 @@ class _AdaptiveMaxPoolNd(Module):
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed length whatever the input length."""
 
-    _fn = staticmethod(P.adaptive_max_pool1d)
+    _fn = staticmethod(A.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed ``output_size`` whatever the input size;
     ``return_indices=True`` also returns the argmax indices."""
 
-    _fn = staticmethod(P.adaptive_max_pool2d)
+    _fn = staticmethod(A.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Adaptive max pooling of ``(N, C, D, H, W)`` inputs."""
 
-    _fn = staticmethod(P.adaptive_max_pool3d)
+    _fn = staticmethod(A.adaptive_max_pool3d)
 
 
 class _MaxUnpoolNd(Module):

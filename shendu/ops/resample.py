@@ -344,7 +344,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate: input and output sizes must be positive, got input "
                          f"{sizes} and output {out}")
     if mode == "area":
-        from .pooling import _adaptive_avg
+        from .adaptive_pooling import _adaptive_avg
         return _adaptive_avg("interpolate", nd, input, out)
     kind = {"bicubic": "cubic", "bilinear": "linear", "trilinear": "linear"}.get(mode, mode)
     ac = bool(align_corners) if kind in ("linear", "cubic") else None

@@ -282,7 +282,8 @@ def test_pooling_errors_name_the_op_and_shapes():
                        r"kernel_size.*padding=\(2, 2\) and kernel_size=\(3, 3\)"):
         F.max_pool2d(x, 3, padding=2)
     with pytest.raises(ValueError, match=r"max_pool2d: the input of shape \(1, 1, 5, 5\) is "
-                       r"too small for kernel_size=\(7, 7\).*larger than the padded input \(5, 5\).*output size of \(0, 0\)"):
+                       r"too small for kernel_size=\(7, 7\).*larger than the padded input "
+                       r"\(5, 5\).*output size of \(0, 0\)"):
         F.max_pool2d(x, 7)
     with pytest.raises(ValueError, match=r"avg_pool2d: expected an input of shape "
                        r"\(N, C, H, W\) or \(C, H, W\).*got shape \(5, 5\)"):

@@ -16,7 +16,8 @@ from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .norm import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .pooling import *  # noqa: F401,F403  MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ...
-from .resample import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle
+from .resample import (Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle,
+                       PixelUnshuffle)
 from .padding import *  # noqa: F401,F403  ZeroPad2d, ConstantPad2d, ReflectionPad2d, ...
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten

@@ -11,11 +11,12 @@ number of elements averaged and means taken over the same axes::
     dL/dx = (dL/dx_hat - mean(dL/dx_hat) - x_hat * mean(dL/dx_hat * x_hat)) / sqrt(var + eps)
     dL/dw = sum(g * x_hat),   dL/db = sum(g)
 
-On arrays both work on a 3-D view ``(P, Q, R)`` of the input whose statistics are
+On arrays they work on a 3-D view ``(P, Q, R)`` of the input whose statistics are
 taken over axes 0 and 2: ``(N, C, L)`` for batch norm (one mean per channel), ``(1, M, D)``
 for layer norm (one mean per row), ``(1, N * G, C / G * L)`` for group norm (one mean per
-sample and group; instance norm is group norm with G = C). Row dot products are ``einsum`` calls and the
-gradient is built in place, so no temporary is made that is not needed.
+sample and group; instance norm is group norm with G = C). Row dot products are
+``einsum`` calls and the gradient is built in place, so no temporary is made that is not
+needed.
 
 In double backward (``create_graph=True``) the same formulas run on Tensors, with the
 mean and variance recomputed from the graph's ``x`` so the second derivative sees how

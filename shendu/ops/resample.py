@@ -10,10 +10,10 @@ output position is a fixed weighted sum of a few input positions. That is a smal
 
 ``A``'s rows hold the taps PyTorch's kernels use: 1 for nearest, 2 for linear
 (``(1 - t, t)``), 4 for bicubic (Keys' cubic convolution, a = -0.75), the window of
-``adaptive_avg_pool`` for area. Nearest with an integer factor is ``repeat``
-(backward adds the r slices of each block), other nearest sizes a gather. Inputs holding inf or NaN are
-interpolated from their taps directly, so a non-finite value only reaches the outputs
-that read it (a GEMM would spread ``0 * inf = nan`` over its whole row).
+``adaptive_avg_pool`` for area. Nearest with an integer factor is ``repeat`` (backward
+adds the r slices of each block), other nearest sizes a gather. Inputs holding inf or
+NaN are interpolated from their taps directly, so a non-finite value only reaches the
+outputs that read it (a GEMM would spread ``0 * inf = nan`` over its whole row).
 
 The map is linear in x, so its second derivative is exact: ``Resample`` and
 ``ResampleAdjoint`` are each other's gradient.

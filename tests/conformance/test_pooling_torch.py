@@ -137,7 +137,8 @@ MODULES = [
 
 @pytest.mark.parametrize("name,args,kwargs", MODULES, ids=[m[0] for m in MODULES])
 def test_module_repr_matches_torch(name, args, kwargs):
-    assert repr(getattr(nn, name)(*args, **kwargs)) == repr(getattr(torch.nn, name)(*args, **kwargs))
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
 
 
 MODULE_RUNS = [

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -72,66 +73,119 @@ def _pad_zeros(xp, x, pads):
     return out
 
 
+def _assign(xp, dst, src, axis):
+    """``dst[...] = src``; on the CPU, big copies are split along ``axis`` among the
+    threads (NumPy copies release the GIL), as PyTorch's intra-op threads would."""
+    if xp is not np:
+        dst[...] = src
+        return
+    lead = (slice(None),) * axis
+
+    def block(s, e):
+        dst[lead + (slice(s, e),)] = src[lead + (slice(s, e),)]
+
+    parallel.for_blocks(block, dst.shape[axis], unit=dst.size // max(dst.shape[axis], 1))
+
+
 def _im2col(xp, x, kernel, stride, pads, dilation, out, groups=1):
-    """im2col: the patches of ``x`` (N, C, *S) as a matrix per image and group,
-    shape (N, groups, C/groups * prod(kernel), prod(out)). The only copy made."""
+    """im2col, channel-major: the patches of ``x`` (N, C, *S) as one matrix per group,
+    shape (groups, C/groups * prod(kernel), N * prod(out)), rows (c, *k), columns
+    (n, *o). The only copy made; with all images in the columns, a convolution is one
+    GEMM (one big matrix product threads better than N small ones)."""
     n, c = x.shape[:2]
+    nk = len(kernel)
     view = _windows(xp, _pad_zeros(xp, x, pads), kernel, stride, dilation, out)
-    return view.reshape(n, groups, c // groups * _prod(kernel), _prod(out))
+    view = view.transpose((1,) + tuple(range(2, 2 + nk)) + (0,) + tuple(range(2 + nk, 2 + 2 * nk)))
+    cols = xp.empty(view.shape, dtype=x.dtype)
+    _assign(xp, cols, view, 1 + nk)  # split over images
+    return cols.reshape(groups, c // groups * _prod(kernel), n * _prod(out))
 
 
 def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
     """col2im, the adjoint of im2col: add every column entry back where it was read.
 
-    ``cols`` has shape (N, C, *kernel, *out). One vectorized add per kernel offset
-    (kh*kw of them): for a fixed offset the strided target positions never collide, so
-    ``+=`` on the view is exact (no ``np.add.at``)."""
-    n, c = in_shape[:2]
+    ``cols`` has shape (A, B, *kernel, *out) for an image of shape ``in_shape`` =
+    (A, B, *S) (A, B: images and channels in either order). One vectorized add per
+    kernel offset (kh*kw of them): for a fixed offset the strided target positions never
+    collide, so ``+=`` on the view is exact (no ``np.add.at``). On the CPU the adds run
+    on slabs of B small enough to stay in the cache, shared among the threads."""
+    a, b = in_shape[:2]
     spatial = len(kernel)
     out = tuple(cols.shape[2 + spatial:])
-    padded = tuple(s + b + a for s, (b, a) in zip(in_shape[2:], pads))
-    gx = xp.zeros((n, c) + padded, dtype=cols.dtype)
-    view = _windows(xp, gx, kernel, stride, dilation, out)
+    padded = tuple(s + p + q for s, (p, q) in zip(in_shape[2:], pads))
+    gx = xp.zeros((a, b) + padded, dtype=cols.dtype)
     lead = (slice(None), slice(None))
-    for k in np.ndindex(*kernel):
-        view[lead + k] += cols[lead + k]
-    if any(b or a for b, a in pads):
-        gx = gx[lead + tuple(slice(b, b + s) for s, (b, _) in zip(in_shape[2:], pads))]
+
+    def slab(s, e):
+        view = _windows(xp, gx[:, s:e], kernel, stride, dilation, out)
+        part = cols[:, s:e]
+        for k in np.ndindex(*kernel):
+            view[lead + k] += part[lead + k]
+
+    if xp is np:
+        plane = a * _prod(padded)
+        parallel.for_blocks(slab, b, unit=plane * _prod(kernel),
+                            block=max(1, parallel.BLOCK_BYTES * 2 // (plane * gx.itemsize)))
+    else:
+        slab(0, b)
+    if any(p or q for p, q in pads):
+        gx = gx[lead + tuple(slice(p, p + s) for s, (p, _) in zip(in_shape[2:], pads))]
     return gx
+
+
+def _to_channel_major(xp, a, groups):
+    """(N, C, *S) -> (groups, C/groups, N * prod(S)), a compact copy."""
+    n, c = a.shape[:2]
+    out = xp.empty((c, n, a.size // max(n * c, 1)), dtype=a.dtype)
+    _assign(xp, out, a.reshape(n, c, -1).swapaxes(0, 1), 1)
+    return out.reshape(groups, c // groups, -1)
+
+
+def _from_channel_major(xp, a, n, spatial):
+    """(C, N, *S), or any array holding that many elements in that order, -> (N, C, *S),
+    a fresh compact array (which the engine need not copy again)."""
+    c = a.size // (n * _prod(spatial))
+    y = xp.empty((n, c) + tuple(spatial), dtype=a.dtype)
+    _assign(xp, y, a.reshape((c, n) + tuple(spatial)).swapaxes(0, 1), 0)
+    return y
 
 
 def _conv_forward(xp, x, w, stride, pads, dilation, groups):
     """y = conv(x, w) as arrays; also returns the im2col matrix (for dW)."""
-    n = x.shape[0]
     o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
     out = _out_shape(x.shape[2:], kernel, stride, pads, dilation)
     cols = _im2col(xp, x, kernel, stride, pads, dilation, out, groups)
     y = xp.matmul(w.reshape(groups, o // groups, cg * _prod(kernel)), cols)
-    return y.reshape((n, o) + out), cols
+    return _from_channel_major(xp, y, x.shape[0], out), cols
 
 
-def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups):
-    """dx = conv^T(g, w): (W^T g) per image and group, then col2im onto x's shape."""
-    n, o = g.shape[:2]
+def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups, gm=None):
+    """dx = conv^T(g, w): W^T g (one GEMM per group over all images), then col2im onto
+    x's shape. ``gm``: g already channel-major, if the caller has it."""
+    n = g.shape[0]
     out = tuple(g.shape[2:])
-    cg = w.shape[1]
+    o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
+    nk = len(kernel)
+    if gm is None:
+        gm = _to_channel_major(xp, g, groups)
     wm = w.reshape(groups, o // groups, cg * _prod(kernel))
-    gcols = xp.matmul(wm.swapaxes(1, 2), g.reshape(n, groups, o // groups, _prod(out)))
-    gcols = gcols.reshape((n, cg * groups) + kernel + out)
-    return _col2im(xp, gcols, in_shape, kernel, stride, pads, dilation)
+    gcols = xp.matmul(wm.swapaxes(1, 2), gm).reshape((cg * groups,) + kernel + (n,) + out)
+    gcols = xp.moveaxis(gcols, 1 + nk, 1)  # (C, N, *kernel, *out), a view
+    gx = _col2im(xp, gcols, (cg * groups, n) + tuple(in_shape[2:]), kernel, stride, pads,
+                 dilation)
+    return _from_channel_major(xp, gx, n, tuple(in_shape[2:]))
 
 
-def _conv_weight_grad(xp, x, g, w_shape, stride, pads, dilation, groups, cols=None):
-    """dW = sum over images and positions of g * cols^T (cols: x's im2col matrix)."""
-    n, o = g.shape[:2]
-    out = tuple(g.shape[2:])
+def _conv_weight_grad(xp, x, g, w_shape, stride, pads, dilation, groups, cols=None, gm=None):
+    """dW = g cols^T: one GEMM per group over all images and positions."""
     if cols is None:
-        cols = _im2col(xp, x, tuple(w_shape[2:]), stride, pads, dilation, out, groups)
-    gm = g.reshape(n, groups, o // groups, _prod(out))
-    gw = xp.matmul(gm, cols.swapaxes(2, 3)).sum(axis=0)
-    return gw.reshape(w_shape)
+        cols = _im2col(xp, x, tuple(w_shape[2:]), stride, pads, dilation, tuple(g.shape[2:]),
+                       groups)
+    if gm is None:
+        gm = _to_channel_major(xp, g, groups)
+    return xp.matmul(gm, cols.swapaxes(1, 2)).reshape(w_shape)
 
 
 def _out_shape(spatial, kernel, stride, pads, dilation):
@@ -178,11 +232,12 @@ class Conv(Function):
                 gw = ConvWeightGrad.apply(x, g, tuple(w.shape), stride, pads, dilation, groups)
         else:
             xp = ctx.xp
+            gm = _to_channel_major(xp, g, groups) if need_x or need_w else None
             if need_x:
-                gx = _conv_input_grad(xp, g, w, x.shape, stride, pads, dilation, groups)
+                gx = _conv_input_grad(xp, g, w, x.shape, stride, pads, dilation, groups, gm)
             if need_w:
                 gw = _conv_weight_grad(xp, x, g, w.shape, stride, pads, dilation, groups,
-                                       ctx.cols)
+                                       ctx.cols, gm)
         if need_b:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb, None, None, None, None
@@ -206,9 +261,7 @@ class ConvTranspose(Function):
         out_shape = (x.shape[0], w.shape[1] * groups) + tuple(out_spatial)
         y = _conv_input_grad(ctx.xp, x, w, out_shape, stride, pads, dilation, groups)
         if b is not None:
-            y = y + _bias_view(b, y.ndim)
-        elif y.base is not None:
-            y = y.copy()  # a crop of the padded buffer: hand out a compact array
+            y += _bias_view(b, y.ndim)
         ctx.save_for_backward(x, w)
         return y
 
@@ -284,8 +337,9 @@ class Unfold(Function):
         ctx.conf = (kernel, stride, pads, dilation)
         ctx.in_shape = x.shape
         out = _out_shape(x.shape[2:], kernel, stride, pads, dilation)
-        cols = _im2col(ctx.xp, x, kernel, stride, pads, dilation, out)
-        return cols.reshape(x.shape[0], -1, _prod(out))
+        view = _windows(ctx.xp, _pad_zeros(ctx.xp, x, pads), kernel, stride, dilation, out)
+        cols = view.reshape(x.shape[0], -1, _prod(out))
+        return cols.copy() if ctx.xp.may_share_memory(cols, x) else cols  # never a view of x
 
     @staticmethod
     def backward(ctx, g):

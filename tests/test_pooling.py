@@ -5,6 +5,8 @@ tests/conformance/test_pooling_torch.py runs the same CASES against PyTorch 2.13
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shendu
 import shendu.nn as nn
@@ -63,6 +65,8 @@ MAX2D = [  # (shape, kwargs): odd sizes, stride > 1, padding, ceil_mode, dilatio
     ((2, 2, 9, 8), dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)),
     ((2, 2, 6, 7), dict(kernel_size=2, stride=1)),
     ((1, 3, 7, 6), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0))),
+    ((2, 2, 8, 9), dict(kernel_size=2, stride=3)),  # gaps between windows
+    ((1, 2, 9, 9), dict(kernel_size=2, stride=4, dilation=2, padding=1, ceil_mode=True)),
     ((3, 7, 9), dict(kernel_size=3, stride=2, padding=1)),  # unbatched (C, H, W)
 ]
 
@@ -79,6 +83,7 @@ AVG2D = [
     ((2, 2, 6, 7), dict(kernel_size=2, stride=1)),
     ((1, 3, 7, 6), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0))),
     ((2, 2, 7, 7), dict(kernel_size=3, stride=2, padding=1, divisor_override=5)),
+    ((2, 2, 8, 9), dict(kernel_size=2, stride=3, padding=1, ceil_mode=True)),
     ((3, 7, 9), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
 ]
 
@@ -273,6 +278,57 @@ def test_max_pool_backward_scatters_through_strided_slices(monkeypatch):
     assert not calls
     F.adaptive_max_pool2d(x, 3).sum().backward()
     assert calls
+
+
+# ------------------------------------------------------------------------- properties
+def _reference_pool1d(x, k, s, p, d, ceil, count_include_pad, kind):
+    """Pooling by the definition, one window at a time (what the strided views replace);
+    returns the output and d(sum(out * w))/dx for w = 1, 2, 3, ..."""
+    n = x.shape[-1]
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= n + p:
+        out -= 1
+    y = np.zeros(x.shape[:-1] + (out,))
+    grad = np.zeros_like(x)
+    for o in range(out):
+        w = o + 1.0
+        pos = [o * s - p + j * d for j in range(k)]
+        inside = [q for q in pos if 0 <= q < n]
+        if kind == "max":
+            vals = x[..., inside]
+            first = vals.argmax(axis=-1)  # the first maximum
+            y[..., o] = vals.max(axis=-1)
+            np.put_along_axis(grad, np.asarray(inside)[first][..., None],
+                              np.take_along_axis(grad, np.asarray(inside)[first][..., None],
+                                                 -1) + w, -1)
+        else:
+            end = min(o * s - p + k, n + p)
+            div = (end - (o * s - p)) if count_include_pad else len(inside)
+            y[..., o] = x[..., inside].sum(axis=-1) / div
+            grad[..., inside] += w / div
+    return y, grad
+
+
+@settings(deadline=None, max_examples=60)
+@given(n=st.integers(1, 12), k=st.integers(1, 4), s=st.integers(1, 4), p=st.integers(0, 2),
+       d=st.integers(1, 3), ceil=st.booleans(), cip=st.booleans(),
+       kind=st.sampled_from(["max", "avg"]), seed=st.integers(0, 100))
+def test_pool1d_matches_the_definition(n, k, s, p, d, ceil, cip, kind, seed):
+    if kind == "avg":
+        d = 1
+    if p > k // 2 or d * (k - 1) + 1 > n + 2 * p:
+        return
+    x = np.random.default_rng(seed).standard_normal((2, 3, n)).round(1)  # ties happen
+    t = shendu.tensor(x, requires_grad=True)
+    if kind == "max":
+        y = F.max_pool1d(t, k, s, p, d, ceil_mode=ceil)
+    else:
+        y = F.avg_pool1d(t, k, s, p, ceil_mode=ceil, count_include_pad=cip)
+    ref, ref_grad = _reference_pool1d(x, k, s, p, d, ceil, cip, kind)
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12, atol=1e-12)
+    (y * shendu.tensor(np.arange(1.0, y.shape[-1] + 1))).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), ref_grad, rtol=1e-12, atol=1e-12)
 
 
 # ------------------------------------------------------------------------- errors

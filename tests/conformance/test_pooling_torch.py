@@ -4,6 +4,8 @@ the first maximum), return_indices, second derivatives, unpooling and the layers
 repr."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shendu
 import shendu.nn as nn
@@ -173,3 +175,29 @@ def test_avg_pool2d_float64_exact(shape, kw):
     y.sum().backward()
     ty.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-13, atol=1e-13)
+
+
+@settings(deadline=None, max_examples=40)
+@given(h=st.integers(1, 10), w=st.integers(1, 10),
+       k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       p=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       d=st.tuples(st.integers(1, 2), st.integers(1, 2)), ceil=st.booleans(), cip=st.booleans(),
+       seed=st.integers(0, 50))
+def test_random_geometry_matches_torch(h, w, k, s, p, d, ceil, cip, seed):
+    if any(pi > ki // 2 for pi, ki in zip(p, k)) or \
+            any(di * (ki - 1) + 1 > n + 2 * pi for n, ki, pi, di in zip((h, w), k, p, d)):
+        return
+    x = np.random.default_rng(seed).standard_normal((2, 2, h, w)).round(1)  # with ties
+    a, t = shendu.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (y, i), (ty, ti) = (F.max_pool2d(a, k, s, p, d, ceil, return_indices=True),
+                        TF.max_pool2d(t, k, s, p, d, ceil, return_indices=True))
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    z, tz = F.avg_pool2d(a, k, s, p, ceil, cip), TF.avg_pool2d(t, k, s, p, ceil, cip)
+    np.testing.assert_allclose(z.detach().numpy(), tz.detach().numpy(), rtol=1e-12, atol=1e-12)
+    rng = np.random.default_rng(seed + 1)
+    g, gz = rng.standard_normal(y.shape), rng.standard_normal(z.shape)
+    ((y * shendu.tensor(g)).sum() + (z * shendu.tensor(gz)).sum()).backward()
+    ((ty * torch.tensor(g)).sum() + (tz * torch.tensor(gz)).sum()).backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -158,21 +158,23 @@ def _unpermute(xp, a, rows):
 def _weight_grads(ctx, dgx, dgh, x, blocks, rows, first):
     """dW_ih = dGx^T X,  dW_hh = dGh^T H_prev,  db_ih = sum dGx,  db_hh = sum dGh (one
     GEMM each over all steps), in PyTorch's gate order. ``first``: w_ih's argument index;
-    ``blocks``: the previous states (``_previous_blocks``)."""
+    ``blocks``: the previous states (``_previous_blocks``); ``rows``: the internal gate
+    order of dgx's and dgh's columns (one array, or a pair when they differ)."""
     xp = ctx.xp
     need = ctx.needs_input_grad[first:first + 4]
-    gw_ih = _unpermute(xp, dgx.T @ x, rows) if need[0] else None
+    rows_x, rows_h = rows if isinstance(rows, tuple) else (rows, rows)
+    gw_ih = _unpermute(xp, dgx.T @ x, rows_x) if need[0] else None
     gw_hh = None
     if need[1]:
         for r, hp in blocks:
             part = dgh[r].T @ hp
             gw_hh = part if gw_hh is None else gw_hh.__iadd__(part)
-        gw_hh = _unpermute(xp, gw_hh, rows)
-    gb_ih = _unpermute(xp, dgx.sum(axis=0), rows) if need[2] else None
+        gw_hh = _unpermute(xp, gw_hh, rows_h)
+    gb_ih = _unpermute(xp, dgx.sum(axis=0), rows_x) if need[2] else None
     gb_hh = None
     if need[3]:  # the same sum when both biases see the same gradient (RNN, LSTM)
         gb_hh = gb_ih.copy() if dgh is dgx and gb_ih is not None else \
-            _unpermute(xp, dgh.sum(axis=0), rows)
+            _unpermute(xp, dgh.sum(axis=0), rows_h)
     return gw_ih, gw_hh, gb_ih, gb_hh
 
 
@@ -311,47 +313,43 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, sched):
 def _lstm_backward(ctx, gy, ghn, gcn):
     x, w_ih, w_hh, h0, c0 = ctx.saved_tensors
     xp, sched, rows = ctx.xp, ctx.sched, ctx.rows
-    G, tc = ctx.gates, ctx.tanh_c
-    N, H = G.shape[0], w_hh.shape[1]
-    o, i, f, g = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
-    # Everything that does not depend on the incoming gradient, for all steps at once.
-    # M holds the factors that turn dL/dh (gate o) and dL/dc (gates i, f, g) into the
-    # gradients of the pre-activations; it becomes dL/d(pre-activations) in the loop.
-    M = xp.empty((N, 4 * H), dtype=G.dtype)
-    s, d = G[:, :3 * H], M[:, :3 * H]
-    xp.multiply(s, s, out=d)
-    xp.subtract(s, d, out=d)          # sigma' = s (1 - s) for o, i, f
-    M[:, :H] *= tc                    # dz_o = dh tanh(c) o'
-    M[:, H:2 * H] *= g                # dz_i = dc g i'
-    for r, cp in _previous_blocks(xp, sched, ctx.c, c0):
-        M[r, 2 * H:3 * H] *= cp       # dz_f = dc c_prev f'
-    mg = M[:, 3 * H:]
-    xp.multiply(g, g, out=mg)
-    xp.subtract(1, mg, out=mg)
-    mg *= i                           # dz_g = dc i (1 - g^2)
-    q = tc * tc
-    xp.subtract(1, q, out=q)
-    q *= o                            # dc += dh o (1 - tanh(c)^2)
-    M3 = M.reshape(N, 4, H)
-    B = sched.batch_size
+    G, tc, c_all, y = ctx.gates, ctx.tanh_c, ctx.c, ctx.y
+    N, H, B = G.shape[0], w_hh.shape[1], sched.batch_size
+    M = xp.empty((N, 4 * H), dtype=G.dtype)  # dL/d(pre-activations) o, i, f, g
     dh_state = _start_state(xp, ghn, B, H, G.dtype)
     dc_state = _start_state(xp, gcn, B, H, G.dtype)
     wh = w_hh[rows]
-    tmp = xp.empty((B, H), dtype=G.dtype)
+    tmp, scratch = xp.empty((B, H), dtype=G.dtype), xp.empty((B, H), dtype=G.dtype)
+    # Per step, on slices that stay in cache (one pass over all steps' gates up front
+    # would stream every factor through memory):
     for start, n, m, prev in reversed(sched.steps):
         end = start + n
-        dh, dc = dh_state[:n], dc_state[:n]
+        dh, dc, t = dh_state[:n], dc_state[:n], tmp[:n]
         if gy is not None:
             dh += gy[start:end]
-        xp.multiply(dh, q[start:end], out=tmp[:n])
-        dc += tmp[:n]
-        mt = M3[start:end]
-        mt[:, 0] *= dh
-        mt[:, 1:] *= dc[:, None, :]
-        dc *= f[start:end]                          # dL/dc_prev = dc f
-        xp.matmul(M[start:end], wh, out=dh)         # dL/dh_prev = dz W_hh
+        gt, mt, tct = G[start:end], M[start:end], tc[start:end]
+        o, i, f, g = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
+        s, d = gt[:, :3 * H], mt[:, :3 * H]
+        xp.multiply(s, s, out=d)
+        xp.subtract(s, d, out=d)                    # sigma' = s (1 - s) for o, i, f
+        xp.multiply(y[start:end], tct, out=t)
+        xp.subtract(o, t, out=t)
+        t *= dh
+        dc += t                                     # dc += dh o (1 - tanh(c)^2)
+        dz = mt[:, :H]
+        dz *= tct
+        dz *= dh                                    # dz_o = dh tanh(c) o'
+        mt[:, H:2 * H] *= g                         # dz_i = dc g i'
+        mt[:, 2 * H:3 * H] *= _previous_state(c_all, c0, n, m, prev, scratch)
+        dz = mt[:, 3 * H:]                          # dz_f = dc c_prev f'
+        xp.multiply(g, g, out=dz)
+        xp.subtract(1, dz, out=dz)
+        dz *= i                                     # dz_g = dc i (1 - g^2)
+        mt.reshape(n, 4, H)[:, 1:] *= dc[:, None, :]
+        dc *= f                                     # dL/dc_prev = dc f
+        xp.matmul(mt, wh, out=dh)                   # dL/dh_prev = dz W_hh
     gx = M @ w_ih[rows] if ctx.needs_input_grad[0] else None
-    blocks = _previous_blocks(xp, sched, ctx.y, h0)
+    blocks = _previous_blocks(xp, sched, y, h0)
     return (gx, dh_state, dc_state) + _weight_grads(ctx, M, M, x, blocks, rows, 3)
 
 
@@ -437,46 +435,47 @@ def _gru_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, sched):
 def _gru_backward(ctx, gy, ghn):
     x, w_ih, w_hh, h0 = ctx.saved_tensors
     xp, sched = ctx.xp, ctx.sched
-    G, hn = ctx.gates, ctx.hn
-    N, H = G.shape[0], w_hh.shape[1]
-    r, z, nn = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
-    blocks = _previous_blocks(xp, sched, ctx.y, h0)
-    # Precomputed factors; dgh becomes dL/d(W_h h + b_h) per gate, dn dL/d(n's pre-act.)
-    dgh = xp.empty((N, 3 * H), dtype=G.dtype)
-    a = dgh[:, :H]
-    xp.multiply(r, r, out=a)
-    xp.subtract(r, a, out=a)
-    a *= hn                          # dz_r = dn_pre (W_hn h + b_hn) r (1 - r)
-    a = dgh[:, H:2 * H]
-    xp.multiply(z, z, out=a)
-    xp.subtract(z, a, out=a)
-    for rr, hp in blocks:
-        a[rr] *= hp - nn[rr]         # dz_z = dh (h_prev - n) z (1 - z)
-    dgh[:, 2 * H:] = r               # d(W_hn h + b_hn) = dn_pre r
-    dn = nn * nn
-    xp.subtract(1, dn, out=dn)
-    dn *= 1 - z                      # dn_pre = dh (1 - z) (1 - n^2)
-    dgh3 = dgh.reshape(N, 3, H)
-    B = sched.batch_size
+    G, hn_all, y = ctx.gates, ctx.hn, ctx.y
+    N, H, B = G.shape[0], w_hh.shape[1], sched.batch_size
+    # D = [dn', dr', dz', da]: dn' is n's pre-activation gradient, a = W_hn h + b_hn.
+    # D[:, :3H] is then dL/d(W_i x + b_i) with the gates in the order n, r, z, and
+    # D[:, H:] dL/d(W_h h + b_h) in the order r, z, n: both without a copy.
+    D = xp.empty((N, 4 * H), dtype=G.dtype)
     dh_state = _start_state(xp, ghn, B, H, G.dtype)
-    tmp = xp.empty((B, H), dtype=G.dtype)
+    tmp, scratch = xp.empty((B, H), dtype=G.dtype), xp.empty((B, H), dtype=G.dtype)
     for start, n, m, prev in reversed(sched.steps):
         end = start + n
         dh, t = dh_state[:n], tmp[:n]
         if gy is not None:
             dh += gy[start:end]
-        dnt = dn[start:end]
-        dnt *= dh
-        d3 = dgh3[start:end]
-        d3[:, 1] *= dh
-        d3[:, ::2] *= dnt[:, None, :]
-        xp.multiply(dh, z[start:end], out=t)
-        xp.matmul(dgh[start:end], w_hh, out=dh)    # dL/dh_prev = dgh W_hh + dh z
+        gt, dt = G[start:end], D[start:end]
+        r, z, nn = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:]
+        dn, drz = dt[:, :H], dt[:, H:3 * H]
+        xp.multiply(nn, nn, out=dn)
+        xp.subtract(1, dn, out=dn)
+        xp.subtract(1, z, out=t)
+        dn *= t
+        dn *= dh                                    # dn' = dh (1 - z) (1 - n^2)
+        rz = gt[:, :2 * H]
+        xp.multiply(rz, rz, out=drz)
+        xp.subtract(rz, drz, out=drz)               # sigma' = s (1 - s) for r, z
+        dr = dt[:, H:2 * H]
+        dr *= hn_all[start:end]
+        dr *= dn                                    # dr' = dn' a r (1 - r)
+        xp.subtract(_previous_state(y, h0, n, m, prev, scratch), nn, out=t)
+        dz = dt[:, 2 * H:3 * H]
+        dz *= t
+        dz *= dh                                    # dz' = dh (h_prev - n) z (1 - z)
+        xp.multiply(dn, r, out=dt[:, 3 * H:])       # da = dn' r
+        xp.multiply(dh, z, out=t)
+        xp.matmul(dt[:, H:], w_hh, out=dh)          # dL/dh_prev = [dr', dz', da] W_hh + dh z
         dh += t
-    dgx = dgh.copy()
-    dgx[:, 2 * H:] = dn
-    gx = dgx @ w_ih if ctx.needs_input_grad[0] else None
-    return (gx, dh_state) + _weight_grads(ctx, dgx, dgh, x, blocks, ctx.rows, 2)
+    rows_x = np.concatenate([np.arange(2 * H, 3 * H), np.arange(2 * H)])  # n, r, z
+    dgx = D[:, :3 * H]
+    gx = dgx @ w_ih[rows_x] if ctx.needs_input_grad[0] else None
+    blocks = _previous_blocks(xp, sched, y, h0)
+    return (gx, dh_state) + _weight_grads(ctx, dgx, D[:, H:], x, blocks, (rows_x, ctx.rows),
+                                          2)
 
 
 class GRULayer(Function):

@@ -140,10 +140,12 @@ def test_parser_reads_markers_and_doctests(tmp_path):
     page = tmp_path / "p.md"
     page.write_text("text\n<!-- skip -->\n```python\nimport time\n```\n\n"
                     "```python\n>>> 1 + 1\n2\n```\n<!-- needs-data -->\n\n```py\nx = 1\n```\n"
-                    "```bash\nls\n```\n", encoding="utf-8")
+                    "```bash\nls\n```\n<!-- needs-torch -->\n```python\nimport torch\n```\n",
+                    encoding="utf-8")
     blocks = python_blocks(page)
     assert [(b.line, b.marker, b.is_doctest) for b in blocks] == [
-        (4, "skip", False), (8, None, True), (14, "needs-data", False)]
+        (4, "skip", False), (8, None, True), (14, "needs-data", False),
+        (21, "needs-torch", False)]
 
 
 def test_failing_block_points_at_the_markdown_line(tmp_path):

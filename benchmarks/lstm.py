@@ -5,11 +5,17 @@ its last hidden state goes through Linear(128 -> 10) and softmax cross-entropy; 
 One training step (forward, backward through time, update) in shendu vs PyTorch, same
 weights, alternating rounds, median per step. Target ratio <= 1.5.
 
-Run: python benchmarks/lstm.py [--quick]
+A second line times the same steps in CPU time of this process (``time.process_time``,
+alternating rounds, minimum per round): on a shared machine, wall time also counts the
+moments the OS ran someone else, CPU time does not.
+
+Run: python benchmarks/lstm.py [--quick]   (OMP_NUM_THREADS=1 for single-thread ratios)
 """
 from __future__ import annotations
 
+import statistics
 import sys
+import time
 
 from _compare import compare  # sets thread counts before numpy/torch load
 
@@ -49,6 +55,27 @@ class Theirs(torch.nn.Module):
         return self.head(h[-1])
 
 
+def cpu_compare(name, ours, theirs, rounds=5, calls=10):
+    """Alternating rounds of ``calls`` calls each; per round the fastest call in CPU
+    seconds; prints the medians over rounds and returns their ratio."""
+    a, b = [], []
+    for _ in range(rounds):
+        for fn, out in ((ours, a), (theirs, b)):
+            t_end = time.perf_counter() + 0.5
+            while time.perf_counter() < t_end:  # warm up after the switch
+                fn()
+            best = float("inf")
+            for _ in range(calls):
+                t = time.process_time()
+                fn()
+                best = min(best, time.process_time() - t)
+            out.append(best)
+    ra, rb = statistics.median(a), statistics.median(b)
+    print(f"{name + ' (CPU time)':<48} shendu {ra * 1e3:9.3f} ms   torch {rb * 1e3:9.3f} ms   "
+          f"ratio {ra / rb:5.2f}", flush=True)
+    return ra / rb
+
+
 def bench(cell):
     shendu.manual_seed(0)
     ours, theirs = Ours(cell), Theirs(cell)
@@ -77,13 +104,16 @@ def bench(cell):
 
     ls, lt = step_s().item(), step_t().item()
     assert abs(ls - lt) < 1e-4, (ls, lt)  # same weights, same first loss
-    return compare(f"{cell} {INPUT}->{HIDDEN}, T={STEPS}, batch {BATCH} training step",
-                   step_s, step_t, rounds=3 if QUICK else 5)
+    name = f"{cell} {INPUT}->{HIDDEN}, T={STEPS}, batch {BATCH} training step"
+    wall = compare(name, step_s, step_t, rounds=3 if QUICK else 5)
+    cpu = cpu_compare(name, step_s, step_t, rounds=3 if QUICK else 5)
+    return wall, cpu
 
 
 if __name__ == "__main__":
     print(f"shendu {shendu.__version__} vs torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
     ratios = {cell: bench(cell) for cell in ("LSTM", "GRU")}
-    print("training-step ratios " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items())
+    print("training-step ratios (wall / CPU time) "
+          + ", ".join(f"{k} {w:.2f} / {c:.2f}" for k, (w, c) in ratios.items())
           + " (target <= 1.5)")

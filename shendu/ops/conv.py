@@ -97,7 +97,7 @@ def _im2col(xp, x, kernel, stride, pads, dilation, out, groups=1):
     view = _windows(xp, _pad_zeros(xp, x, pads), kernel, stride, dilation, out)
     view = view.transpose((1,) + tuple(range(2, 2 + nk)) + (0,) + tuple(range(2 + nk, 2 + 2 * nk)))
     cols = xp.empty(view.shape, dtype=x.dtype)
-    _assign(xp, cols, view, 1 + nk)  # split over images
+    _assign(xp, cols, view, 0 if c >= 8 else 1 + nk)  # threads split channels or images
     return cols.reshape(groups, c // groups * _prod(kernel), n * _prod(out))
 
 
@@ -107,27 +107,28 @@ def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
     ``cols`` has shape (A, B, *kernel, *out) for an image of shape ``in_shape`` =
     (A, B, *S) (A, B: images and channels in either order). One vectorized add per
     kernel offset (kh*kw of them): for a fixed offset the strided target positions never
-    collide, so ``+=`` on the view is exact (no ``np.add.at``). On the CPU the adds run
-    on slabs of B small enough to stay in the cache, shared among the threads."""
+    collide, so ``+=`` on the view is exact (no ``np.add.at``). On the CPU the threads
+    take slabs of A (of B if A is small); cache-sized slabs measured slower, as each add
+    then runs over many short rows."""
     a, b = in_shape[:2]
     spatial = len(kernel)
     out = tuple(cols.shape[2 + spatial:])
     padded = tuple(s + p + q for s, (p, q) in zip(in_shape[2:], pads))
     gx = xp.zeros((a, b) + padded, dtype=cols.dtype)
     lead = (slice(None), slice(None))
+    axis = 0 if a >= 8 or a >= b else 1
 
     def slab(s, e):
-        view = _windows(xp, gx[:, s:e], kernel, stride, dilation, out)
-        part = cols[:, s:e]
+        part = (slice(None),) * axis + (slice(s, e),)
+        view = _windows(xp, gx[part], kernel, stride, dilation, out)
+        src = cols[part]
         for k in np.ndindex(*kernel):
-            view[lead + k] += part[lead + k]
+            view[lead + k] += src[lead + k]
 
     if xp is np:
-        plane = a * _prod(padded)
-        parallel.for_blocks(slab, b, unit=plane * _prod(kernel),
-                            block=max(1, parallel.BLOCK_BYTES * 2 // (plane * gx.itemsize)))
+        parallel.for_blocks(slab, gx.shape[axis], unit=gx.size // gx.shape[axis] * _prod(kernel))
     else:
-        slab(0, b)
+        slab(0, gx.shape[axis])
     if any(p or q for p, q in pads):
         gx = gx[lead + tuple(slice(p, p + s) for s, (p, _) in zip(in_shape[2:], pads))]
     return gx
@@ -136,17 +137,17 @@ def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
 def _to_channel_major(xp, a, groups):
     """(N, C, *S) -> (groups, C/groups, N * prod(S)), a compact copy."""
     n, c = a.shape[:2]
-    out = xp.empty((c, n, a.size // max(n * c, 1)), dtype=a.dtype)
-    _assign(xp, out, a.reshape(n, c, -1).swapaxes(0, 1), 1)
-    return out.reshape(groups, c // groups, -1)
+    size = _prod(a.shape[2:])
+    out = xp.empty((c, n, size), dtype=a.dtype)
+    _assign(xp, out, a.reshape(n, c, size).swapaxes(0, 1), 0 if c >= 8 else 1)
+    return out.reshape(groups, c // groups, n * size)
 
 
-def _from_channel_major(xp, a, n, spatial):
-    """(C, N, *S), or any array holding that many elements in that order, -> (N, C, *S),
-    a fresh compact array (which the engine need not copy again)."""
-    c = a.size // (n * _prod(spatial))
+def _from_channel_major(xp, a, n, c, spatial):
+    """(C, N, *S), or any array holding those elements in that order, -> (N, C, *S), a
+    fresh compact array (which the engine need not copy again)."""
     y = xp.empty((n, c) + tuple(spatial), dtype=a.dtype)
-    _assign(xp, y, a.reshape((c, n) + tuple(spatial)).swapaxes(0, 1), 0)
+    _assign(xp, y, a.reshape((c, n) + tuple(spatial)).swapaxes(0, 1), 1 if c >= 8 else 0)
     return y
 
 
@@ -157,7 +158,7 @@ def _conv_forward(xp, x, w, stride, pads, dilation, groups):
     out = _out_shape(x.shape[2:], kernel, stride, pads, dilation)
     cols = _im2col(xp, x, kernel, stride, pads, dilation, out, groups)
     y = xp.matmul(w.reshape(groups, o // groups, cg * _prod(kernel)), cols)
-    return _from_channel_major(xp, y, x.shape[0], out), cols
+    return _from_channel_major(xp, y, x.shape[0], o, out), cols
 
 
 def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups, gm=None):
@@ -175,7 +176,7 @@ def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups, gm=None
     gcols = xp.moveaxis(gcols, 1 + nk, 1)  # (C, N, *kernel, *out), a view
     gx = _col2im(xp, gcols, (cg * groups, n) + tuple(in_shape[2:]), kernel, stride, pads,
                  dilation)
-    return _from_channel_major(xp, gx, n, tuple(in_shape[2:]))
+    return _from_channel_major(xp, gx, n, cg * groups, tuple(in_shape[2:]))
 
 
 def _conv_weight_grad(xp, x, g, w_shape, stride, pads, dilation, groups, cols=None, gm=None):
@@ -338,7 +339,7 @@ class Unfold(Function):
         ctx.in_shape = x.shape
         out = _out_shape(x.shape[2:], kernel, stride, pads, dilation)
         view = _windows(ctx.xp, _pad_zeros(ctx.xp, x, pads), kernel, stride, dilation, out)
-        cols = view.reshape(x.shape[0], -1, _prod(out))
+        cols = view.reshape(x.shape[0], x.shape[1] * _prod(kernel), _prod(out))
         return cols.copy() if ctx.xp.may_share_memory(cols, x) else cols  # never a view of x
 
     @staticmethod

@@ -65,3 +65,14 @@ def test_comparisons_have_no_grad():
 def test_broadcast_error_is_readable():
     with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) do not broadcast"):
         shendu.ones(2, 3) + shendu.ones(4)
+
+
+def test_type_promotion_like_pytorch():
+    f, i = shendu.tensor([1.0, 2.0]), shendu.tensor([1, 2])
+    assert (f + i).dtype == shendu.float32      # NumPy would give float64
+    assert (i * 1.5).dtype == shendu.float32    # Python float: the default float dtype
+    assert (i / 2).dtype == shendu.float32 and (i / i).dtype == shendu.float32
+    assert (i + 1).dtype == shendu.int64 and (i // 2).dtype == shendu.int64
+    assert (shendu.tensor([True]) + 1).dtype == shendu.int64
+    assert (f.double() + f).dtype == shendu.float64
+    np.testing.assert_allclose((i / 2).numpy(), [0.5, 1.0])

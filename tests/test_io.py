@@ -83,3 +83,14 @@ def test_no_pickle_anywhere_in_the_package():
     for f in root.rglob("*.py"):
         text = f.read_text()
         assert "import pickle" not in text and "pickle.load" not in text, f
+
+
+def test_zero_dim_tensors_keep_their_shape(tmp_path):
+    """BatchNorm's num_batches_tracked is 0-d; a round trip must not make it (1,)."""
+    p = tmp_path / "s.safetensors"
+    sio.save({"n": shendu.tensor(3), "x": shendu.tensor(2.5)}, p)
+    back = sio.load(p)
+    assert back["n"].shape == () and back["n"].item() == 3 and back["x"].shape == ()
+    bn = shendu.nn.BatchNorm1d(3)
+    sio.save(bn.state_dict(), p)
+    bn.load_state_dict(sio.load(p))

@@ -86,7 +86,10 @@ class Context:
                 raise RuntimeError(f"{self.fn.__name__}: its output was freed before a "
                                    "double backward needed it; keep a reference to it")
             return t
-        return Tensor._make(array) if array is not None else None
+        # other saved values are constants: arrays become constant Tensors, Python
+        # numbers stay numbers (so they keep their weak dtype)
+        return Tensor._make(array) if hasattr(array, "dtype") and hasattr(array, "shape") \
+            else array
 
     @property
     def next_nodes(self):

@@ -446,7 +446,7 @@ def _format(t):
 def _format_float(arr):
     """PyTorch's style: 4 decimals, ``1.`` for whole numbers, scientific when the
     magnitudes span too much."""
-    finite = arr[np.isfinite(arr)]
+    finite = arr[np.isfinite(arr)].astype(np.float64)  # float16 would overflow max/min
     nonzero = np.abs(finite[finite != 0]) if finite.size else finite
     if finite.size and np.all(finite == np.round(finite)) and (
             nonzero.size == 0 or nonzero.max() < 1e8):

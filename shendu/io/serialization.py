@@ -56,7 +56,7 @@ def _to_numpy(x):
     a = x.data if isinstance(x, Tensor) else x
     if backend.get_array_module(a) is not np:
         a = backend.move(a, backend.Device("cpu"))
-    return np.ascontiguousarray(a)
+    return np.require(a, requirements="C")  # keeps 0-d arrays 0-d
 
 
 def _flatten(obj, prefix, arrays):

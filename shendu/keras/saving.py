@@ -268,7 +268,7 @@ def functional_from_config(config, custom_objects=None):
 # ------------------------------------------------------------------ files
 def _weights_arrays(model):
     named = model._named_weights()
-    arrays = {f"weights.{i:05d}": np.ascontiguousarray(t.__array__()) for i, (_, t) in
+    arrays = {f"weights.{i:05d}": np.require(t.__array__(), requirements="C") for i, (_, t) in
               enumerate(named)}
     return arrays, [n for n, _ in named]
 
@@ -346,8 +346,8 @@ def _optimizer_arrays(opt, arrays):
     for idx, buffers in inner["state"].items():
         for k, v in buffers.items():
             if isinstance(v, Tensor) or (hasattr(v, "shape") and hasattr(v, "dtype")):
-                arrays[f"optimizer.{idx}.{k}"] = np.ascontiguousarray(
-                    v.__array__() if isinstance(v, Tensor) else np.asarray(v))
+                arrays[f"optimizer.{idx}.{k}"] = np.require(
+                    v.__array__() if isinstance(v, Tensor) else np.asarray(v), requirements="C")
             else:
                 scalars["state"].setdefault(str(idx), {})[k] = v.item() if hasattr(v, "item") \
                     else v

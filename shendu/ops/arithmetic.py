@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from .. import backend
 from ..backend import get_array_module
 from ..autograd.tensor import Tensor
 from ._util import shape_of, unbroadcast
@@ -187,7 +188,7 @@ def _check_operands(name, a, b):
         a = Tensor(a)
     if isinstance(b, (list, tuple)):
         b = Tensor(b)
-    a, b = _scalar(a), _scalar(b)
+    a, b = _promote(_scalar(a), _scalar(b))
     sa, sb = shape_of(_value(a)), shape_of(_value(b))
     if sa != sb and sa and sb:
         try:
@@ -197,6 +198,35 @@ def _check_operands(name, a, b):
                              "the right; each pair of sizes must be equal or one of them 1)"
                              ) from None
     return a, b
+
+
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _kind_rank(x):
+    if isinstance(x, Tensor):
+        return _RANK.get(x.data.dtype.kind, 2)
+    return 0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2
+
+
+def _promote(a, b):
+    """PyTorch's promotion where it differs from NumPy's: an integer or bool tensor
+    meeting a float (tensor or Python float) becomes that float dtype (or the default
+    float dtype for a Python float), not float64."""
+    ra, rb = _kind_rank(a), _kind_rank(b)
+    if ra == rb:
+        return a, b
+    hi, lo = (a, b) if ra > rb else (b, a)
+    if not isinstance(lo, Tensor):
+        return a, b  # a Python number never raises a tensor's category... except below
+    if isinstance(hi, Tensor):
+        target = hi.data.dtype
+    elif isinstance(hi, float):
+        target = backend.get_default_dtype()
+    else:
+        return a, b
+    lo = Tensor._make(lo.data.astype(target))
+    return (hi, lo) if ra > rb else (lo, hi)
 
 
 def add(a, b, alpha=1):
@@ -231,7 +261,12 @@ def div(a, b, rounding_mode=None):
         return _no_grad_binary(lambda x, y: np.trunc(x / y), a, b)
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    return Div.apply(*_check_operands("div", a, b))
+    a, b = _check_operands("div", a, b)
+    if _kind_rank(a) < 2 and _kind_rank(b) < 2:  # int / int is a float, as in PyTorch
+        f = backend.get_default_dtype()
+        a, b = (Tensor._make(x.data.astype(f)) if isinstance(x, Tensor) else float(x)
+                for x in (a, b))
+    return Div.apply(a, b)
 
 
 true_divide = divide = div

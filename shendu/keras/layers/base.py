@@ -28,6 +28,7 @@ import collections
 import inspect
 import json
 import re
+import weakref
 
 import numpy as np
 
@@ -40,14 +41,41 @@ from ...nn.parameter import Parameter
 from .. import initializers, regularizers
 
 __all__ = ["Layer", "KerasTensor", "InputLayer", "Input", "unique_name", "clear_session",
-           "to_tensor"]
+           "to_tensor", "get_keras_mask", "set_keras_mask"]
 
 _NAME_COUNTS = collections.defaultdict(int)
+
+# Keras masks (``Embedding(mask_zero=True)``, ``Masking``) travel with the tensors they
+# describe, as Keras's ``_keras_mask`` attribute does. Tensors have ``__slots__`` and an
+# element-wise ``==`` (so no WeakKeyDictionary): the table is keyed by ``id`` and each
+# entry is dropped by a weakref callback when its tensor dies.
+_MASKS = {}
+
+
+def get_keras_mask(x):
+    """The boolean mask ``(batch, time)`` attached to ``x`` by a masking layer, or None."""
+    entry = _MASKS.get(id(x))
+    if entry is None or entry[0]() is not x:
+        return None
+    return entry[1]
+
+
+def set_keras_mask(x, mask):
+    """Attach ``mask`` (a boolean Tensor, or None to detach) to the Tensor ``x``."""
+    if not isinstance(x, Tensor):
+        return
+    key = id(x)
+    if mask is None:
+        _MASKS.pop(key, None)
+        return
+    if not isinstance(mask, Tensor):
+        mask = Tensor._make(x.xp.asarray(np.asarray(mask)).astype(bool))
+    _MASKS[key] = (weakref.ref(x, lambda _, k=key: _MASKS.pop(k, None)), mask)
 
 
 def _snake(name):
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()  # Keras: Conv2D -> conv2d
 
 
 def unique_name(base):
@@ -143,6 +171,11 @@ def _is_symbolic(x):
 class Layer(Module):
     """Base class of Keras-style layers (see the module docstring).
 
+    Masks (Keras's): a layer whose ``call`` takes ``mask`` receives the mask attached to
+    its inputs by a masking layer (``Embedding(mask_zero=True)``, ``Masking``); its
+    output's mask is ``compute_mask(inputs, mask)``, by default the input's mask when
+    ``supports_masking`` is True and None otherwise.
+
     Parameters
     ----------
     trainable : bool, default True
@@ -198,6 +231,7 @@ class Layer(Module):
         except (TypeError, ValueError):  # pragma: no cover
             params = {}
         self._call_takes_training = "training" in params
+        self._call_takes_mask = "mask" in params
 
     # ---------------------------------------------------------------- attributes
     def __setattr__(self, name, value):
@@ -382,6 +416,15 @@ class Layer(Module):
     def call(self, inputs, *args, **kwargs):
         return inputs
 
+    supports_masking = False
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs for ``inputs`` carrying ``mask`` (Keras's rule: the
+        input mask passes through layers that support masking)."""
+        if not self.supports_masking or isinstance(mask, (list, tuple)):
+            return None
+        return mask
+
     def forward(self, *args, **kwargs):
         return self.call(*args, **kwargs)
 
@@ -425,6 +468,14 @@ class Layer(Module):
         if not self.built:
             self._maybe_build(_map(lambda t: tuple(t.shape), inputs)
                               if isinstance(inputs, list) else tuple(inputs.shape))
+        in_mask = _map(get_keras_mask, inputs) if isinstance(inputs, list) \
+            else get_keras_mask(inputs)
+        has_mask = any(m is not None for m in _flat(in_mask))
+        if self._call_takes_mask:
+            if kwargs.get("mask") is None and has_mask:
+                kwargs["mask"] = in_mask
+            elif kwargs.get("mask") is not None:
+                in_mask, has_mask = kwargs["mask"], True
         switch = training is not None and bool(training) != self.training
         if self._call_takes_training:
             kwargs["training"] = self.training if training is None else bool(training)
@@ -438,6 +489,13 @@ class Layer(Module):
                 self.train(not bool(training))
         if self._build_output_shape is None:  # for summary(): the first call's shape
             self._build_output_shape = _output_shape(out)
+        if has_mask or type(self).compute_mask is not Layer.compute_mask:
+            out_mask = self.compute_mask(inputs, in_mask if has_mask else None)
+            if isinstance(out, (list, tuple)) and isinstance(out_mask, (list, tuple)):
+                for o, m in zip(out, out_mask):
+                    set_keras_mask(o, m)
+            elif out_mask is not None:
+                set_keras_mask(out if not isinstance(out, (list, tuple)) else out[0], out_mask)
         return out
 
     def _symbolic_call(self, inputs, *args, **kwargs):

@@ -63,6 +63,8 @@ class Dense(Layer):
     ((2, 1), (3, 1))
     """
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
@@ -151,6 +153,8 @@ class Activation(Layer):
         layers.Dense(16), layers.BatchNormalization(), layers.Activation('relu')
     """
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -179,6 +183,8 @@ class Dropout(Layer):
 
     ``noise_shape`` (e.g. ``(batch, 1, features)``) shares one mask along axes of size 1.
     """
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -317,15 +323,17 @@ class Embedding(Layer):
     ``Embedding(input_dim, output_dim, embeddings_initializer="uniform")``: ``input_dim``
     is the vocabulary size; the weight ``embeddings`` is ``(input_dim, output_dim)``,
     initialized from U(-0.05, 0.05) as in Keras.
+
+    ``mask_zero=True``: id 0 is padding; the output carries the mask ``ids != 0``, which
+    the recurrent layers (``LSTM``, ``GRU``, ``SimpleRNN``), ``GlobalAveragePooling1D`` and
+    the attention layers honour (masked steps keep the previous state).
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  input_length=None, lora_rank=None, **kwargs):
         super().__init__(**kwargs)
-        if mask_zero:
-            raise NotImplementedError("Embedding(mask_zero=True): masks are not supported in "
-                                      "shendu.keras")
+        self.mask_zero = bool(mask_zero)
         if embeddings_constraint is not None or lora_rank is not None:
             raise NotImplementedError("Embedding: constraints and lora_rank are not supported")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
@@ -353,12 +361,19 @@ class Embedding(Layer):
                              f"{int(data.max())}")
         return F.embedding(inputs, self.embeddings)
 
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        data = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        return Tensor._make(data != 0)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self):
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim,
+                      mask_zero=self.mask_zero,
                       embeddings_initializer=_serialize_or_fail(
                           initializers, self.embeddings_initializer, "embeddings_initializer",
                           self),
@@ -370,6 +385,8 @@ class Embedding(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged."""
+
+    supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -39,6 +39,8 @@ class BatchNormalization(Layer):
         layers.BatchNormalization(),
     """
 
+    supports_masking = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -120,6 +122,8 @@ class LayerNormalization(Layer):
 
     ``LayerNormalization(axis=-1, epsilon=1e-3, center=True, scale=True)``
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

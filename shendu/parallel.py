@@ -36,12 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["get_num_threads", "set_num_threads", "for_blocks", "elementwise",
-           "tune_malloc", "BLOCK_BYTES", "MIN_PARALLEL_ELEMENTS"]
+__all__ = ["get_num_threads", "set_num_threads", "for_blocks", "elementwise", "rowwise",
+           "tune_malloc", "BLOCK_BYTES", "MIN_PARALLEL_ELEMENTS", "MIN_BLOCKED_ELEMENTS"]
 
 BLOCK_BYTES = 128 * 1024  # one block of one array: several fit in a 512 KB - 1 MB L2
 MIN_PARALLEL_ELEMENTS = 256 * 1024  # fewer elements than this: one thread does it all
-MIN_BLOCKED_ELEMENTS = 128 * 1024  # fewer: whole-array NumPy calls, no blocks
+# On one thread, blocks pay only once the arrays outgrow the caches between passes;
+# below this, per-block Python calls cost more than they save.
+MIN_BLOCKED_ELEMENTS = 1024 * 1024
 
 _num_threads = None
 _pool = None
@@ -169,6 +171,16 @@ def for_blocks(fn, n, unit=1, block=None):
             f.result()  # raise a worker's error
 
 
+def _worth_blocks(size, one_pass=False):
+    """Whether splitting work on ``size`` elements into blocks pays: to share it among
+    threads, or (on one thread) to keep a multi-pass computation in the cache."""
+    if size < MIN_PARALLEL_ELEMENTS:
+        return False
+    if get_num_threads() > 1:
+        return True
+    return not one_pass and size >= MIN_BLOCKED_ELEMENTS
+
+
 def _flat_view(a, size):
     """``a`` as a flat array of ``size`` elements without copying, or None if it can't be:
     C-contiguous arrays and broadcast scalars (all strides 0) can."""
@@ -179,78 +191,101 @@ def _flat_view(a, size):
     return None
 
 
-def _blocked(fn, parts, n, unit, step, ufunc=False):
-    """A new array of ``n`` units filled with ``fn`` of the units' blocks of ``parts``
-    (arrays sliced along axis 0, or numbers), or a tuple of them if ``fn`` returns a
-    tuple; None if ``fn`` turns out not to keep the blocks' length. The first block,
-    on the calling thread, tells the results' dtypes and shapes."""
+def _blocked(fn, parts, n, unit, step, out=None):
+    """Run ``fn`` on blocks of ``step`` units of ``parts`` (arrays sliced along axis 0, or
+    numbers) and gather its results: in ``out`` (a kernel: ``fn(*blocks, out=out[s:e])``),
+    or in new arrays (``fn`` returns its block's result, one array or a tuple; the first
+    block, run on the calling thread, tells their dtypes). None if ``fn`` turns out not
+    to keep the blocks' length."""
     def piece(s, e):
         return [p[s:e] if isinstance(p, np.ndarray) else p for p in parts]
 
+    def cut(s, e):
+        return out[s:e] if isinstance(out, np.ndarray) else tuple(o[s:e] for o in out)
+
+    if out is not None:
+        for_blocks(lambda s, e: fn(*piece(s, e), out=cut(s, e)), n, unit=unit, block=step)
+        return out
     head = fn(*piece(0, step))
     single = not isinstance(head, tuple)
     head = [np.asarray(h) for h in ((head,) if single else head)]
     if any(h.shape[:1] != (min(step, n),) for h in head):
-        return None  # fn is not elementwise / row-wise after all
+        return None
     outs = [np.empty((n,) + h.shape[1:], h.dtype) for h in head]
     for o, h in zip(outs, head):
         o[:step] = h
 
     def block(s, e):
         s, e = s + step, e + step
-        if ufunc:
-            fn(*piece(s, e), out=outs[0][s:e])
-            return
         res = fn(*piece(s, e))
         for o, r in zip(outs, (res,) if single else res):
             o[s:e] = r
 
-    for_blocks(block, n - step, unit=unit, block=None if ufunc else step)
+    for_blocks(block, n - step, unit=unit, block=step)
     return outs[0] if single else tuple(outs)
 
 
-def elementwise(fn, *args):
+def _reshaped(out, shape):
+    return out.reshape(shape) if isinstance(out, np.ndarray) else tuple(
+        o.reshape(shape) for o in out)
+
+
+def _plain(fn, args, out):
+    return fn(*args) if out is None else (fn(*args, out=out), out)[1]
+
+
+def elementwise(fn, *args, out=None):
     """``fn(*args)`` for an elementwise ``fn``, computed on cache-sized blocks shared
-    among the threads when the arrays are big NumPy arrays; otherwise just ``fn(*args)``.
+    among the threads when that pays (big NumPy arrays); otherwise just ``fn(*args)``.
 
     ``fn`` must compute each output element from the same elements of the inputs
     (``lambda g, y: g * (1 - y * y)``, ``np.tanh``); Python numbers pass through.
-    The result is a new array, equal bit for bit to ``fn(*args)``. Inputs of
-    different shapes, Tensors (double backward) and CuPy arrays take the plain call.
+    With ``out`` (an array, or a tuple for several results), ``fn`` is a kernel that
+    writes its result into ``out=`` as NumPy's ufuncs do, and ``out`` is returned:
+    no temporaries, no copies. The result equals ``fn(*args)`` bit for bit. Inputs
+    of different shapes, Tensors (double backward) and CuPy arrays take the plain call.
 
     >>> x = np.arange(4.0)
     >>> elementwise(np.exp, x) == np.exp(x)
     array([ True,  True,  True,  True])
     """
     first = next((a for a in args if isinstance(a, np.ndarray)), None)
-    if first is None or first.size < MIN_BLOCKED_ELEMENTS:
-        return fn(*args)
+    if first is None or not _worth_blocks(first.size, one_pass=isinstance(fn, np.ufunc)):
+        return _plain(fn, args, out)
     shape, size = first.shape, first.size
     flat = []
     for a in args:
         if isinstance(a, np.ndarray):
             f = _flat_view(a, size) if a.shape == shape else None
             if f is None:
-                return fn(*args)
+                return _plain(fn, args, out)
             flat.append(f)
         elif isinstance(a, (int, float, complex, np.generic)):
             flat.append(a)
         else:  # a Tensor or another kind of array
-            return fn(*args)
-    ufunc = isinstance(fn, np.ufunc)  # one pass, written straight into the output
+            return _plain(fn, args, out)
+    outs = None
+    if out is not None:
+        outs = [_flat_view(o, size) for o in ((out,) if isinstance(out, np.ndarray) else out)]
+        if any(o is None for o in outs):
+            return _plain(fn, args, out)
+        outs = outs[0] if isinstance(out, np.ndarray) else tuple(outs)
+    elif isinstance(fn, np.ufunc):  # a ufunc writes its blocks straight into a new array
+        dtype = fn(*(a[:1] if isinstance(a, np.ndarray) else a for a in flat)).dtype
+        outs = np.empty(size, dtype)
     step = max(1, BLOCK_BYTES // max(a.itemsize for a in flat if isinstance(a, np.ndarray)))
-    out = _blocked(fn, flat, size, 1, step, ufunc)
-    if out is None:
-        return fn(*args)
-    return out.reshape(shape) if isinstance(out, np.ndarray) else tuple(
-        o.reshape(shape) for o in out)
+    res = _blocked(fn, flat, size, 1, step, outs)
+    if res is None:
+        return _plain(fn, args, out)
+    return out if out is not None else _reshaped(res, shape)
 
 
-def rowwise(fn, *arrays):
+def rowwise(fn, *arrays, out=None):
     """``fn(*arrays)`` for an ``fn`` that works row by row along the last axis (softmax:
     reductions with ``axis=-1, keepdims=True`` and elementwise math), computed on blocks
-    of rows that stay in the cache and are shared among the threads when the arrays are
-    big C-contiguous NumPy arrays of one shape; otherwise just ``fn(*arrays)``.
+    of rows that stay in the cache and are shared among the threads when that pays
+    (big C-contiguous NumPy arrays of one shape); otherwise just ``fn(*arrays)``.
+    ``out`` as in :func:`elementwise`.
 
     >>> x = np.arange(6.0).reshape(2, 3)
     >>> rowwise(lambda x: x - x.max(axis=-1, keepdims=True), x)
@@ -258,18 +293,19 @@ def rowwise(fn, *arrays):
            [-2., -1.,  0.]])
     """
     first = arrays[0]
-    if not (isinstance(first, np.ndarray) and first.size >= MIN_BLOCKED_ELEMENTS
+    outs = () if out is None else (out,) if isinstance(out, np.ndarray) else out
+    if not (isinstance(first, np.ndarray) and _worth_blocks(first.size)
             and all(isinstance(a, np.ndarray) and a.shape == first.shape
-                    and a.flags.c_contiguous for a in arrays)):
-        return fn(*arrays)
+                    and a.flags.c_contiguous for a in arrays + tuple(outs))):
+        return _plain(fn, arrays, out)
     row = first.shape[-1]
     rows = [a.reshape(-1, row) for a in arrays]
     step = max(1, BLOCK_BYTES // (row * max(a.itemsize for a in arrays)))
-    out = _blocked(fn, rows, len(rows[0]), row, step)
-    if out is None:
-        return fn(*arrays)
-    return out.reshape(first.shape) if isinstance(out, np.ndarray) else tuple(
-        o.reshape(first.shape) for o in out)
+    res = _blocked(fn, rows, len(rows[0]), row, step,
+                   None if out is None else _reshaped(out, (-1, row)))
+    if res is None:
+        return _plain(fn, arrays, out)
+    return out if out is not None else _reshaped(res, first.shape)
 
 
 # ---------------------------------------------------------------- memory

@@ -170,13 +170,14 @@ def _forward_backward(fn, a, g):
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
-def test_big_arrays_same_bits_for_any_threads_and_blocks(threads, name):
+def test_big_arrays_same_bits_for_any_threads_and_blocks(threads, monkeypatch, name):
     rng = np.random.default_rng(2)
     a = (3 * rng.standard_normal(BIG)).astype(np.float32)
     g = rng.standard_normal(BIG).astype(np.float32)
     want = _serially(lambda: _forward_backward(OPS[name], a, g))
-    for n in (1, 2):
+    for n, min_blocked in [(1, 1), (2, parallel.MIN_BLOCKED_ELEMENTS)]:  # blocks, threads
         parallel.set_num_threads(n)
+        monkeypatch.setattr(parallel, "MIN_BLOCKED_ELEMENTS", min_blocked)
         got = _forward_backward(OPS[name], a, g)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])

@@ -601,26 +601,37 @@ class Softmax(Function):
         xp = ctx.xp
         ctx.axis = axis
         z, ax = _with_axis(x, axis)
+        y = xp.empty(z.shape, z.dtype)
         with np.errstate(invalid="ignore"):  # slices of -inf give nan, as in PyTorch
-            y = _along_axis(lambda z, ax: _softmax(xp, z, ax), ax, z).reshape(x.shape)
+            _along_axis(lambda z, ax, out: _softmax_into(xp, z, ax, out), ax, z, out=y)
+        y = y.reshape(x.shape)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return _along_axis(_softmax_grad, ctx.axis, g, y), None
+        if ctx.tensor_mode:
+            return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None
+        xp = ctx.xp
+        return _along_axis(lambda g, y, ax, out: _softmax_grad_into(xp, g, y, ax, out),
+                           ctx.axis, g, y, out=xp.empty(y.shape, y.dtype)), None
 
 
-def _softmax(xp, z, axis):
-    e = z - z.max(axis=axis, keepdims=True)  # a new array: exp and / in place
-    xp.exp(e, out=e)
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
+# The array kernels write into ``out`` in place: no temporaries, and (through
+# _along_axis) on blocks of rows that stay in the cache.
+def _softmax_into(xp, z, axis, out):
+    """out = softmax(z) along axis"""
+    xp.subtract(z, z.max(axis=axis, keepdims=True), out=out)
+    xp.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
 
 
-def _softmax_grad(g, y, axis):
-    return y * (g - (g * y).sum(axis=axis, keepdims=True))
+def _softmax_grad_into(xp, g, y, axis, out):
+    """out = y * (g - sum(g * y))"""
+    xp.multiply(g, y, out=out)
+    xp.subtract(g, out.sum(axis=axis, keepdims=True), out=out)
+    out *= y
 
 
 class LogSoftmax(Function):
@@ -633,8 +644,10 @@ class LogSoftmax(Function):
         xp = ctx.xp
         ctx.axis = axis
         z, ax = _with_axis(x, axis)
+        y = xp.empty(z.shape, z.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):  # -inf slices: nan, as PyTorch
-            y = _along_axis(lambda z, ax: _log_softmax(xp, z, ax), ax, z).reshape(x.shape)
+            _along_axis(lambda z, ax, out: _log_softmax_into(xp, z, ax, out), ax, z, out=y)
+        y = y.reshape(x.shape)
         ctx.save_for_backward(y)
         return y
 
@@ -642,23 +655,34 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         y, = ctx.saved_tensors
         xp = ctx.xp
-        return _along_axis(lambda g, y, ax: g - xp.exp(y) * g.sum(axis=ax, keepdims=True),
-                           ctx.axis, g, y), None
+        if ctx.tensor_mode:
+            return g - xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None
+        return _along_axis(lambda g, y, ax, out: _log_softmax_grad_into(xp, g, y, ax, out),
+                           ctx.axis, g, y, out=xp.empty(y.shape, y.dtype)), None
 
 
-def _log_softmax(xp, z, axis):
-    y = z - z.max(axis=axis, keepdims=True)
-    y -= xp.log(xp.exp(y).sum(axis=axis, keepdims=True))
-    return y
+def _log_softmax_into(xp, z, axis, out):
+    """out = z - m - log(sum(e^(z - m)))"""
+    xp.subtract(z, z.max(axis=axis, keepdims=True), out=out)
+    out -= xp.log(xp.exp(out).sum(axis=axis, keepdims=True))
 
 
-def _along_axis(fn, axis, *arrays):
-    """``fn(*arrays, axis)``. Along the last axis of big arrays, on blocks of rows that
-    stay in the cache, shared among threads: softmax's five passes then cost about one
-    trip through memory."""
+def _log_softmax_grad_into(xp, g, y, axis, out):
+    """out = g - e^y * sum(g)"""
+    xp.exp(y, out=out)
+    out *= g.sum(axis=axis, keepdims=True)
+    xp.subtract(g, out, out=out)
+
+
+def _along_axis(kernel, axis, *arrays, out):
+    """``kernel(*arrays, axis, out=out)``. Along the last axis of big arrays it runs on
+    blocks of rows that stay in the cache, shared among threads: softmax's five passes
+    then cost about one trip through memory."""
     if axis is not None and axis == arrays[0].ndim - 1:
-        return parallel.rowwise(lambda *blocks: fn(*blocks, -1), *arrays)
-    return fn(*arrays, axis)
+        return parallel.rowwise(lambda *blocks, out: kernel(*blocks, -1, out), *arrays,
+                                out=out)
+    kernel(*arrays, axis, out)
+    return out
 
 
 def _softmax_input(x, dtype, name):

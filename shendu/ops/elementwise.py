@@ -543,11 +543,13 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return parallel.elementwise(_tanh_grad, g, y)
-
-
-def _tanh_grad(g, y):
-    return g * (1 - y * y)
+        if ctx.tensor_mode:
+            return g * (1 - y * y)
+        # the same in one fresh buffer: three passes, no temporaries
+        out = ctx.xp.multiply(y, y, out=ctx.xp.empty_like(y))
+        ctx.xp.subtract(1, out, out=out)
+        out *= g
+        return out
 
 
 def sin(x):
@@ -589,15 +591,13 @@ def tanh(x):
 # ---------------------------------------------------------------- sigmoid
 def sigmoid_array(xp, x):
     """1 / (1 + e^-x) on a raw array, stable for any x."""
-    def f(x):
-        # computed in place in one fresh buffer (reshape(-1): NumPy makes 0-d results scalars)
-        e = xp.negative(x.reshape(-1))
+    def kernel(x, out):  # in place in the output buffer: no temporaries
+        xp.negative(x, out=out)
         with np.errstate(over="ignore"):  # e^-x = inf for x < -88 (float32): 1 / inf = 0, right
-            xp.exp(e, out=e)
-        e += 1
-        xp.reciprocal(e, out=e)
-        return e.reshape(x.shape)
-    return parallel.elementwise(f, x)
+            xp.exp(out, out=out)
+        out += 1
+        xp.reciprocal(out, out=out)
+    return parallel.elementwise(kernel, x, out=xp.empty_like(x))
 
 
 def sigmoid_of(xp, x):
@@ -618,11 +618,13 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return parallel.elementwise(_sigmoid_grad, g, y)
-
-
-def _sigmoid_grad(g, y):
-    return g * y * (1 - y)
+        if ctx.tensor_mode:
+            return g * y * (1 - y)
+        # the same in one fresh buffer: three passes, no temporaries
+        out = ctx.xp.subtract(1, y, out=ctx.xp.empty_like(y))
+        out *= y
+        out *= g
+        return out
 
 
 def sigmoid(x):

@@ -80,6 +80,8 @@ def shendu_version(epochs):
     labels = shendu.tensor([[0.0], [1.0], [1.0], [0.0]])
     model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Sigmoid(),
                           nn.Linear(4, 1), nn.Sigmoid())
+    for p in model.parameters():  # initialised like the course's np.random.randn
+        nn.init.normal_(p)
     opt = optim.SGD(model.parameters(), lr=1.0)
     for _ in range(epochs):
         for j in range(len(data)):           # one sample at a time, as the course does

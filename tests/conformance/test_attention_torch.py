@@ -19,6 +19,16 @@ torch = pytest.importorskip("torch", reason="PyTorch is not installed: the confo
 TF = torch.nn.functional
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Small ops: PyTorch's intra-op threads only busy-wait against NumPy's on a shared
+    2-core machine (10x slower tests)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def _mask(shape, seed):
     m = np.random.default_rng(seed).random(shape) > 0.25
     m[..., 0] = True

@@ -102,6 +102,11 @@ CASES = [
     conv_case("conv2d_nobias_all", 2, (2, 4, 9, 8), (4, 2, 3, 2), bias=False, stride=(2, 3),
               padding=(2, 1), dilation=(1, 2), groups=2),
     conv_case("conv2d_unbatched", 2, (2, 5, 5), (3, 2, 3, 3), padding=1),
+    # contractions C/groups * kH * kW > 32: the channel-major (one GEMM over all images) path
+    conv_case("conv2d_wide", 2, (2, 8, 5, 6), (3, 8, 3, 3), padding=1),
+    conv_case("conv2d_wide_groups_stride", 2, (2, 8, 7, 6), (4, 4, 3, 3), groups=2, stride=2,
+              dilation=(1, 2), padding=(1, 2)),
+    conv_case("conv1d_wide", 1, (2, 12, 7), (3, 12, 3), stride=2, padding="valid"),
     # conv3d
     conv_case("conv3d", 3, (1, 2, 4, 4, 3), (2, 2, 2, 2, 2), padding=1),
     conv_case("conv3d_stride_groups", 3, (2, 2, 5, 4, 4), (2, 1, 3, 2, 2), stride=2, groups=2),
@@ -127,6 +132,10 @@ CASES = [
     convt_case("conv_transpose2d_nobias", 2, (2, 3, 3, 3), (3, 2, 2, 2), bias=False, stride=2),
     convt_case("conv_transpose2d_unbatched", 2, (3, 3, 2), (3, 2, 3, 3), stride=2,
                output_padding=1),
+    convt_case("conv_transpose2d_wide", 2, (2, 3, 3, 4), (3, 5, 3, 3), stride=2, padding=1,
+               output_padding=1),
+    convt_case("conv_transpose2d_wide_groups", 2, (2, 4, 3, 3), (4, 9, 2, 2), groups=2,
+               stride=(1, 2), dilation=2),
     convt_case("conv_transpose3d", 3, (1, 2, 2, 3, 2), (2, 2, 2, 2, 3), stride=2, padding=1),
     # im2col / col2im
     unfold_case("unfold", (2, 2, 4, 5), kernel_size=2),
@@ -209,6 +218,39 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(groups, cpg, opg, k, pad, str
                             output_padding=op, groups=groups, dilation=dilation)
     assert xt.shape == x.shape
     np.testing.assert_allclose((y.numpy() * v).sum(), (x * xt.numpy()).sum(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cin,k,groups", [(1, 3, 1), (8, 3, 1), (6, 2, 3), (12, 1, 4)])
+def test_per_image_and_channel_major_layouts_agree(monkeypatch, cin, k, groups):
+    """Small contractions run one GEMM per image, big ones one GEMM over all images:
+    forcing either layout gives the same values and gradients."""
+    from shendu.ops import conv as conv_ops
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, cin, 7, 6))
+    w = rng.standard_normal((4 * groups, cin // groups, k, k))
+    results = []
+    for limit in (0, 10 ** 9):
+        monkeypatch.setattr(conv_ops, "_PER_IMAGE_MAX", limit)
+        xs, ws = shendu.tensor(x, requires_grad=True), shendu.tensor(w, requires_grad=True)
+        y = F.conv2d(xs, ws, stride=2, padding=1, groups=groups)
+        g = np.random.default_rng(1).standard_normal(y.shape)
+        y.backward(shendu.tensor(g))
+        yt = F.conv_transpose2d(shendu.tensor(g), ws, stride=2, padding=1, groups=groups)
+        results.append([y.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(),
+                        yt.detach().numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_empty_batch():
+    x = shendu.zeros(0, 3, 5, 5, requires_grad=True)
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    y = conv(x)
+    assert y.shape == (0, 4, 5, 5)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and float(conv.weight.grad.abs().sum()) == 0
+    assert nn.ConvTranspose2d(3, 2, 2, stride=2)(shendu.zeros(0, 3, 4, 4)).shape == (0, 2, 8, 8)
+    assert F.unfold(shendu.zeros(0, 2, 4, 4), 2).shape == (0, 8, 9)
 
 
 def test_conv2d_edge_detector_example():

@@ -101,6 +101,16 @@ def _im2col(xp, x, kernel, stride, pads, dilation, out, groups=1):
     return cols.reshape(groups, c // groups * _prod(kernel), n * _prod(out))
 
 
+def _im2col_per_image(xp, x, kernel, stride, pads, dilation, out, groups=1):
+    """im2col, one matrix per image and group: (N, groups, C/groups * prod(kernel),
+    prod(out))."""
+    n, c = x.shape[:2]
+    view = _windows(xp, _pad_zeros(xp, x, pads), kernel, stride, dilation, out)
+    cols = xp.empty(view.shape, dtype=x.dtype)
+    _assign(xp, cols, view, 0)
+    return cols.reshape(n, groups, c // groups * _prod(kernel), _prod(out))
+
+
 def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
     """col2im, the adjoint of im2col: add every column entry back where it was read.
 
@@ -151,14 +161,33 @@ def _from_channel_major(xp, a, n, c, spatial):
     return y
 
 
+# Two layouts for the GEMMs. A big contraction (C/groups * prod(kernel) > 32) makes
+# the products compute-bound: gather all images into the columns (channel-major) so each
+# is ONE large GEMM, which BLAS threads well, at the price of transposing the result
+# back to (N, C, ...). A small one (the first layer: 1 or 3 channels) is memory-bound:
+# one GEMM per image straight into (N, C_out, L) saves those transposes (measured 1.4-1.7x
+# faster for C_in = 1 and 3, about even at 288).
+_PER_IMAGE_MAX = 32
+
+
+def _per_image(w_shape):
+    return w_shape[1] * _prod(w_shape[2:]) <= _PER_IMAGE_MAX
+
+
 def _conv_forward(xp, x, w, stride, pads, dilation, groups):
     """y = conv(x, w) as arrays; also returns the im2col matrix (for dW)."""
+    n = x.shape[0]
     o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
     out = _out_shape(x.shape[2:], kernel, stride, pads, dilation)
+    wm = w.reshape(groups, o // groups, cg * _prod(kernel))
+    if _per_image(w.shape):
+        cols = _im2col_per_image(xp, x, kernel, stride, pads, dilation, out, groups)
+        y = xp.empty((n, o) + out, dtype=x.dtype)
+        xp.matmul(wm, cols, out=y.reshape(n, groups, o // groups, _prod(out)))
+        return y, cols
     cols = _im2col(xp, x, kernel, stride, pads, dilation, out, groups)
-    y = xp.matmul(w.reshape(groups, o // groups, cg * _prod(kernel)), cols)
-    return _from_channel_major(xp, y, x.shape[0], o, out), cols
+    return _from_channel_major(xp, xp.matmul(wm, cols), n, o, out), cols
 
 
 def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups, gm=None):
@@ -169,9 +198,14 @@ def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups, gm=None
     o, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])
     nk = len(kernel)
+    wm = w.reshape(groups, o // groups, cg * _prod(kernel))
+    if _per_image(w.shape):
+        gcols = xp.matmul(wm.swapaxes(1, 2), g.reshape(n, groups, o // groups, _prod(out)))
+        gx = _col2im(xp, gcols.reshape((n, cg * groups) + kernel + out), in_shape, kernel,
+                     stride, pads, dilation)
+        return gx if gx.base is None else xp.ascontiguousarray(gx)
     if gm is None:
         gm = _to_channel_major(xp, g, groups)
-    wm = w.reshape(groups, o // groups, cg * _prod(kernel))
     gcols = xp.matmul(wm.swapaxes(1, 2), gm).reshape((cg * groups,) + kernel + (n,) + out)
     gcols = xp.moveaxis(gcols, 1 + nk, 1)  # (C, N, *kernel, *out), a view
     gx = _col2im(xp, gcols, (cg * groups, n) + tuple(in_shape[2:]), kernel, stride, pads,
@@ -180,10 +214,16 @@ def _conv_input_grad(xp, g, w, in_shape, stride, pads, dilation, groups, gm=None
 
 
 def _conv_weight_grad(xp, x, g, w_shape, stride, pads, dilation, groups, cols=None, gm=None):
-    """dW = g cols^T: one GEMM per group over all images and positions."""
+    """dW = g cols^T, summed over images and positions (``cols``: x's im2col matrix in
+    the layout ``_conv_forward`` made)."""
     if cols is None:
-        cols = _im2col(xp, x, tuple(w_shape[2:]), stride, pads, dilation, tuple(g.shape[2:]),
-                       groups)
+        im2col = _im2col_per_image if _per_image(w_shape) else _im2col
+        cols = im2col(xp, x, tuple(w_shape[2:]), stride, pads, dilation, tuple(g.shape[2:]),
+                      groups)
+    if _per_image(w_shape):
+        n, o = g.shape[:2]
+        gn = g.reshape(n, groups, o // groups, _prod(g.shape[2:]))
+        return xp.matmul(gn, cols.swapaxes(2, 3)).sum(axis=0).reshape(w_shape)
     if gm is None:
         gm = _to_channel_major(xp, g, groups)
     return xp.matmul(gm, cols.swapaxes(1, 2)).reshape(w_shape)
@@ -233,7 +273,7 @@ class Conv(Function):
                 gw = ConvWeightGrad.apply(x, g, tuple(w.shape), stride, pads, dilation, groups)
         else:
             xp = ctx.xp
-            gm = _to_channel_major(xp, g, groups) if need_x or need_w else None
+            gm = None if _per_image(w.shape) else _to_channel_major(xp, g, groups)
             if need_x:
                 gx = _conv_input_grad(xp, g, w, x.shape, stride, pads, dilation, groups, gm)
             if need_w:

@@ -17,6 +17,7 @@ from test_attention import CASES, _sdpa_case
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: the conformance "
                             "suite needs `pip install torch==2.13.0`")
 TF = torch.nn.functional
+pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -168,7 +169,6 @@ def _run_pair(ours, theirs, batch_first, kind, mask_kind, kpm_kind, kdim=E, vdim
 
 @pytest.mark.parametrize("batch_first, kind, need_weights, average, mask_kind, kpm_kind",
                          MHA_GRID, ids=["-".join(map(str, c)) for c in MHA_GRID])
-@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
 def test_mha_conformance(batch_first, kind, need_weights, average, mask_kind, kpm_kind):
     ours, theirs = _mha_pair(batch_first=batch_first)
     _run_pair(ours, theirs, batch_first, kind, mask_kind, kpm_kind, need_weights=need_weights,

@@ -152,28 +152,34 @@ class ELU(Function):
     def forward(ctx, x, alpha, scale, input_scale):
         ctx.save_for_backward(x)
         ctx.params = alpha, scale, input_scale
-        xp = ctx.xp
-
-        def f(x):
-            # e^(i x) - 1 of the x <= 0 side only (0 for x > 0, so the branches add)
-            t = expm1_array(xp, input_scale * xp.minimum(x, 0))
-            return scale * xp.maximum(x, 0) + (scale * alpha) * t, t
-
-        y, ctx.expm1 = parallel.elementwise(f, x)
+        y, ctx.slope = parallel.elementwise(
+            lambda x: _elu_and_slope(ctx.xp, x, alpha, scale, input_scale), x)
         return y
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.tensor_mode:
+            return g * ctx.slope, None, None, None
         x, = ctx.saved_tensors
         alpha, scale, input_scale = ctx.params
         pos = _value(x) > 0
         neg = ~pos
-        if ctx.tensor_mode:  # e^(i x) as a graph op, of the x <= 0 elements only
-            e = ctx.xp.exp(input_scale * (x * neg))
-        else:  # from the forward's e^(i x) - 1
-            e = ctx.expm1 + 1
+        # e^(i x) as a graph op, of the x <= 0 elements only (a large x would overflow)
+        e = ctx.xp.exp(input_scale * (x * neg))
         gx = (g * pos) * scale + (g * neg) * e * (scale * alpha * input_scale)
         return gx, None, None, None
+
+
+def _elu_and_slope(xp, x, alpha, scale, input_scale):
+    """y and dy/dx of the ELU family, for a raw array."""
+    # e^(i x) - 1 of the x <= 0 side (0 for x > 0, so the two branches simply add)
+    t = expm1_array(xp, input_scale * xp.minimum(x, 0))
+    y = scale * xp.maximum(x, 0) + (scale * alpha) * t
+    pos = (x > 0).astype(x.dtype)  # 1 where x > 0, else 0
+    slope = (t + 1) * (scale * alpha * input_scale)
+    slope *= 1 - pos
+    slope += pos * scale
+    return y, slope
 
 
 def elu(x, alpha=1.0):

@@ -180,23 +180,26 @@ class Expm1(Function):
 # NumPy's float32 log1p and expm1 take ~14 ns an element, ten times its log and exp. For
 # float32 we use Kahan's rewritings, exact to a few ulps: with u = 1 + x rounded,
 # log1p(x) = log(u) x / (u - 1) (the rounding error of u cancels in the ratio), and with
-# u = e^x, expm1(x) = (u - 1) x / log(u).
+# u = e^x, expm1(x) = (u - 1) x / log(u). Where u rounds to 1 the answer is x: there we
+# divide by 1 instead of 0 and add x back (arithmetic on a 0/1 mask: indexing or
+# np.where would cost more than the whole formula on inputs like elu's, half zeros).
 def log1p_array(xp, x):
     """ln(1 + x) of a raw array, exact for tiny x."""
     if x.dtype != np.float32:
         return xp.log1p(x)
 
-    def f(x):
-        x = x.reshape(-1)  # 0-d results would be NumPy scalars
+    def kernel(x, out):
         u = 1 + x
-        r = xp.log(u)  # warns for x <= -1, as log1p does
-        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0, inf/inf: fixed below
-            r *= x / (u - 1)
-        exact = (u == 1) | (u == math.inf)  # there ln(1 + x) is x
-        if exact.any():
-            r[exact] = x[exact]
-        return r
-    return parallel.elementwise(f, x).reshape(x.shape)
+        d = u - 1
+        one = d == 0
+        d += one
+        xp.log(u, out=out)  # warns for x <= -1, as log1p does
+        with np.errstate(invalid="ignore"):  # x = inf: inf / inf and inf * 0, fixed below
+            out *= x / d
+            out += x * one
+        if (u == math.inf).any():
+            out[u == math.inf] = math.inf
+    return parallel.elementwise(kernel, x, out=xp.empty_like(x))
 
 
 def expm1_array(xp, x):
@@ -204,19 +207,19 @@ def expm1_array(xp, x):
     if x.dtype != np.float32:
         return xp.expm1(x)
 
-    def f(x):
-        x = xp.maximum(x.reshape(-1), -20)  # expm1(-20) is -1 in float32; u stays normal
+    def kernel(x, out):
+        x = xp.maximum(x, -20)  # expm1(-20) is -1 in float32; u stays a normal number
         u = xp.exp(x)
-        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0, inf/inf: fixed below
-            r = (u - 1) * (x / xp.log(u))
-        tiny = u == 1  # there e^x - 1 is x
-        if tiny.any():
-            r[tiny] = x[tiny]
-        big = u == math.inf
-        if big.any():
-            r[big] = math.inf
-        return r
-    return parallel.elementwise(f, x).reshape(x.shape)
+        d = xp.log(u)
+        one = d == 0
+        d += one
+        xp.subtract(u, 1, out=out)
+        with np.errstate(invalid="ignore"):  # x = inf: inf / inf and inf * 0, fixed below
+            out *= x / d
+            out += x * one
+        if (u == math.inf).any():  # x > 88.7
+            out[u == math.inf] = math.inf
+    return parallel.elementwise(kernel, x, out=xp.empty_like(x))
 
 
 def exp(x):

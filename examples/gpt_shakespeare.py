@@ -19,7 +19,8 @@ heads, ``F.scaled_dot_product_attention(is_causal=True)``, ``nn.Linear(128, 128)
 ``nn.LayerNorm`` -> MLP (``Linear(128, 512)``, ``GELU``, ``Linear(512, 128)``), a final
 LayerNorm and a head whose weight is the token embedding's (weight tying); no biases
 (nanoGPT's ``bias=False``), weights N(0, 0.02), the residual projections N(0, 0.02 /
-sqrt(2 * 4)). 0.80 M parameters.
+sqrt(2 * 4)). 804,096 parameters (0.80 M without the position table, as nanoGPT
+counts them).
 
 Data: ``shendu.datasets.tiny_shakespeare`` (1,115,394 characters, 65-character vocabulary),
 nanoGPT's ``prepare.py`` split: the first 90% of the characters for training (1,003,854),
@@ -344,7 +345,7 @@ def check_cache(model, ids):
 
 
 # ------------------------------------------------------------------------------ figure
-def plot_curves(history, full_val, path):
+def plot_curves(history, full_val, path, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -361,8 +362,7 @@ def plot_curves(history, full_val, path):
             label="validation (20-batch estimate)")
     ax.axhline(NANOGPT_VAL_LOSS, color="k", ls="--", lw=1,
                label=f"nanoGPT's validation loss {NANOGPT_VAL_LOSS}")
-    ax.set_title(f"GPT on tiny-shakespeare (4 layers, 4 heads, 128 wide, block 64): "
-                 f"full validation loss {full_val:.3f}")
+    ax.set_title(f"{title}: full validation loss {full_val:.3f}")
     ax.set_xlabel("iteration (batch of 12 x 64 characters)")
     ax.set_ylabel("cross-entropy (nats per character)")
     ax.set_ylim(min(1.0, loss.min() - 0.1), max(4.4, loss.max() + 0.1))
@@ -387,7 +387,8 @@ def main(argv=None):
     parser.add_argument("--sample-chars", type=int, default=500)
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SHENDU_EXAMPLE_QUICK") == "1",
-                        help="40 iterations, small evaluations, one short sample (for tests)")
+                        help="a GPT of 2 layers x 64 wide, 40 iterations, small evaluations, one short "
+                             "sample (for tests)")
     args = parser.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -396,15 +397,17 @@ def main(argv=None):
           f"{len(chars)}; train {len(train_ids):,}, validation {len(val_ids):,}")
     iters, eval_interval, eval_iters, max_windows = args.iters, 250, 20, None
     samples, sample_chars = args.samples, args.sample_chars
+    size = dict(n_layer=4, n_head=4, n_embd=128)
     if args.quick:
         iters, eval_interval, eval_iters, max_windows = min(iters, 40), 20, 2, 32
         samples, sample_chars = 1, min(sample_chars, 60)
+        size = dict(n_layer=2, n_head=4, n_embd=64)
     warmup = min(100, iters // 10)
 
     shendu.manual_seed(args.seed)
-    model = GPT(len(chars))
-    print(f"GPT: {count_parameters(model) / 1e6:.2f} M parameters; {iters} iterations, "
-          f"warm-up {warmup}")
+    model = GPT(len(chars), **size)
+    print(f"GPT: {size['n_layer']} layers, {size['n_head']} heads, {size['n_embd']} wide, "
+          f"{count_parameters(model):,} parameters; {iters} iterations, warm-up {warmup}")
     history = train(model, train_ids, val_ids, iters=iters, warmup_iters=warmup,
                     eval_interval=eval_interval, eval_iters=eval_iters, seed=args.seed,
                     log_interval=10 if args.quick else 100)
@@ -439,7 +442,8 @@ def main(argv=None):
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / "gpt_shakespeare_loss.png"
-    plot_curves(history, full_val, png)
+    plot_curves(history, full_val, png, f"GPT on tiny-shakespeare ({size['n_layer']} layers, "
+                f"{size['n_head']} heads, {size['n_embd']} wide, block 64)")
     wall = time.perf_counter() - t_start
     print(f"wrote {png}; wall time {wall:.0f} s")
     return {"val_loss": full_val, "val_loss_estimate": history["val"][-1],

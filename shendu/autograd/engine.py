@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import grad_mode
 from .function import _FREED_MESSAGE, check_versions
+from .hooks import run_tensor_hooks
 from .tensor import Tensor
 
 
@@ -92,6 +93,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 continue
             if node.freed:
                 raise RuntimeError(_FREED_MESSAGE.format(node.fn.__name__))
+            _run_output_hooks(node, out_grads)
             _deliver_retained(node, out_grads, capture)
             in_grads = _call_backward(node, out_grads, create_graph)
             for t, g in zip(node.inputs, in_grads):
@@ -108,6 +110,9 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 _free(node)
         delivered = set()
         for t, g, *summed in leaf_grads.values():
+            hooked = run_tensor_hooks(t, g)
+            if hooked is not g:  # a hook's result may be shared: .grad gets its own copy
+                g, summed = (hooked if create_graph else hooked.copy()), [True]
             if capture is not None:
                 if id(t) in capture:
                     capture[id(t)] = g
@@ -130,6 +135,14 @@ def _prune(order, capture):
                 reaches.add(id(node))
                 break
     return [n for n in order if id(n) in reaches]
+
+
+def _run_output_hooks(node, out_grads):
+    """Let the hooks of the node's output tensors see (and replace) their gradients."""
+    for idx, ref in enumerate(node._outs):
+        t = ref()
+        if t is not None and out_grads[idx] is not None and getattr(t, "_hooks", None):
+            out_grads[idx] = run_tensor_hooks(t, out_grads[idx])
 
 
 def _deliver_retained(node, out_grads, capture):

@@ -36,7 +36,7 @@ class Tensor(OpMethods):
     """
 
     __slots__ = ("data", "requires_grad", "grad", "_node", "_out_index", "_version",
-                 "_retains_grad", "__weakref__")
+                 "_retains_grad", "_hooks", "__weakref__")  # _hooks: set by register_hook
     __array_ufunc__ = None  # make ``ndarray * Tensor`` call Tensor.__rmul__
     __hash__ = object.__hash__
 
@@ -206,8 +206,32 @@ class Tensor(OpMethods):
         from .engine import backward
         backward([self], [gradient], retain_graph, create_graph)
 
-    def register_hook(self, hook):  # pragma: no cover - documented limitation
-        raise NotImplementedError("tensor hooks are not supported yet")
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed.
+
+        The hook gets the gradient as a Tensor and may return a new gradient of the same
+        shape, which then flows on (into ``.grad`` for a leaf, to the ops before it
+        otherwise). Returns a handle: ``handle.remove()`` unregisters the hook.
+
+        >>> x = shendu.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([20., 40.])
+        >>> h.remove()
+        """
+        from .hooks import RemovableHandle
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+        if not callable(hook):
+            raise TypeError(f"register_hook expects a function, got {type(hook).__name__}")
+        hooks = getattr(self, "_hooks", None)
+        if hooks is None:
+            hooks = self._hooks = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # ------------------------------------------------------------ in place
     def _check_inplace(self, name):

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
 
@@ -45,26 +46,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook`` and friends; ``handle.remove()`` undoes it."""
-
-    _next_id = 0
-
-    def __init__(self, hooks):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _addindent(text, spaces):

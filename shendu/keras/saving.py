@@ -223,12 +223,19 @@ def functional_config(model):
 
     nodes = []
     for kt in model._graph:
-        if kt._kwargs:
-            raise TypeError(f"functional model '{model.name}': layer '{kt._layer.name}' was "
-                            "called with keyword arguments, which can't be saved")
-        nodes.append({"layer": index[id(kt._layer)],
-                      "inputs": refs(kt._inputs) if isinstance(kt._inputs, (list, tuple))
-                      else {"single": ref(kt._inputs)}})
+        node = {"layer": index[id(kt._layer)],
+                "inputs": refs(kt._inputs) if isinstance(kt._inputs, (list, tuple))
+                else {"single": ref(kt._inputs)}}
+        if kt._kwargs:  # e.g. mha(x, x, use_causal_mask=True): plain values are saved
+            try:
+                json.dumps(kt._kwargs)
+            except (TypeError, ValueError):
+                raise TypeError(f"functional model '{model.name}': layer '{kt._layer.name}' was "
+                                f"called with keyword arguments {sorted(kt._kwargs)} that are "
+                                "not plain values (numbers, strings, booleans), which can't be "
+                                "saved") from None
+            node["kwargs"] = dict(kt._kwargs)
+        nodes.append(node)
     return {"name": model.name, "trainable": model.trainable,
             "layers": [serialize_layer(l) for l in layers], "nodes": nodes,
             "inputs": [ref(t) for t in model.inputs], "outputs": [ref(t) for t in model.outputs],
@@ -255,7 +262,7 @@ def functional_from_config(config, custom_objects=None):
 
         for node in config["nodes"]:
             layer = layers[node["layer"]]
-            tensors.append(layer(resolve(node["inputs"])))
+            tensors.append(layer(resolve(node["inputs"]), **node.get("kwargs", {})))
         inputs = [resolve(r) for r in config["inputs"]]
         outputs = [resolve(r) for r in config["outputs"]]
     except (KeyError, IndexError, TypeError) as e:

@@ -52,6 +52,23 @@ def _causal(xp, t, s):
     return xp.tril(xp.ones((t, s), dtype=bool))[None]
 
 
+def _no_scores_in_graphs(layer, kwargs):
+    if kwargs.get("return_attention_scores"):
+        raise NotImplementedError(
+            f"{type(layer).__name__} '{layer.name}': return_attention_scores=True is not "
+            "supported on keras.Input tensors (functional models take layers with one output); "
+            "call the layer on arrays, or inside a subclassed Model's call()")
+
+
+def _same_batch(layer, shapes):
+    """Raise unless the known batch sizes of ``shapes`` (name -> shape) agree."""
+    known = {n: s[0] for n, s in shapes.items() if s is not None and len(s) and s[0] is not None}
+    if len(set(known.values())) > 1:
+        got = ", ".join(f"{n} {_shape_str(tuple(shapes[n]))}" for n in known)
+        raise ValueError(f"{type(layer).__name__} '{layer.name}': the inputs need the same batch "
+                         f"size, got {got}")
+
+
 def _masked_softmax(scores, mask):
     """softmax over the last axis with ``mask`` (broadcastable bool) applied as Keras does."""
     if mask is None:
@@ -88,8 +105,16 @@ class MultiHeadAttention(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
-        for what, v in (("num_heads", num_heads), ("key_dim", key_dim)):
+        for what, v in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim),
+                        ("output_shape", output_shape)):
+            if v is None and what in ("value_dim", "output_shape"):
+                continue
+            if what == "output_shape" and isinstance(v, (tuple, list)) and len(v) == 1:
+                v = v[0]
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+                if what == "output_shape" and isinstance(v, (tuple, list)):
+                    raise NotImplementedError("MultiHeadAttention: output_shape must be an int "
+                                              f"(or a 1-tuple), got {v!r}")
                 raise ValueError(f"MultiHeadAttention: {what} must be a positive integer, got "
                                  f"{v!r}")
         if attention_axes is not None and tuple(np.atleast_1d(attention_axes)) not in ((1,),
@@ -107,11 +132,7 @@ class MultiHeadAttention(Layer):
         self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
-        if output_shape is not None and not isinstance(output_shape, (int, np.integer)):
-            output_shape = tuple(int(s) for s in output_shape)
-            if len(output_shape) != 1:
-                raise NotImplementedError("MultiHeadAttention: output_shape must be an int (or "
-                                          "a 1-tuple)")
+        if isinstance(output_shape, (tuple, list)):
             output_shape = output_shape[0]
         self._output_dim = None if output_shape is None else int(output_shape)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -133,6 +154,11 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"MultiHeadAttention '{self.name}': the {what} must have shape "
                                  f"(batch, steps, features) with known features, got "
                                  f"{_shape_str(tuple(s))}")
+        if None not in (key_shape[1], value_shape[1]) and key_shape[1] != value_shape[1]:
+            raise ValueError(f"MultiHeadAttention '{self.name}': key and value need the same "
+                             f"number of steps, got key {_shape_str(tuple(key_shape))} and "
+                             f"value {_shape_str(tuple(value_shape))}")
+        _same_batch(self, {"query": query_shape, "value": value_shape, "key": key_shape})
         d_q, d_v, d_k = int(query_shape[-1]), int(value_shape[-1]), int(key_shape[-1])
         out = self._output_dim or d_q
         h, kd, vd = self.num_heads, self.key_dim, self.value_dim
@@ -161,6 +187,7 @@ class MultiHeadAttention(Layer):
             if any(isinstance(v, KerasTensor) for v in kwargs.values()):
                 raise NotImplementedError("MultiHeadAttention in a functional model: "
                                           "attention_mask as a keras.Input is not supported")
+            _no_scores_in_graphs(self, kwargs)
             return self._symbolic_call(inputs, **kwargs)
         query, value = to_tensor(query), to_tensor(value)
         key = value if key is None else to_tensor(key)
@@ -187,7 +214,8 @@ class MultiHeadAttention(Layer):
                                  f"shape (batch, steps, {d}), got {x.shape}")
         if key.shape[1] != value.shape[1]:
             raise ValueError(f"MultiHeadAttention '{self.name}': key and value need the same "
-                             f"number of steps, got {key.shape} and {value.shape}")
+                             f"number of steps, got key {key.shape} and value {value.shape}")
+        _same_batch(self, {"query": query.shape, "value": value.shape, "key": key.shape})
         xp = query.xp
         mask = self._mask(query, value, key, attention_mask, use_causal_mask, xp)
         q = self._project(query, self._query_kernel, self._query_bias)
@@ -225,11 +253,13 @@ class MultiHeadAttention(Layer):
             mask = _and(mask, _causal(xp, t, s))
         if attention_mask is not None:
             am = _bool(attention_mask, xp)
-            if am.ndim == 2:
+            if am.ndim == 2:  # (T, S): the same for every sequence
                 am = am[None]
-            if am.shape[-2:] != (t, s):
+            b = query.shape[0]
+            if am.ndim != 3 or any(g not in (1, w) for g, w in zip(am.shape, (b, t, s))):
                 raise ValueError(f"MultiHeadAttention '{self.name}': attention_mask must have "
-                                 f"shape (batch, {t}, {s}), got {tuple(am.shape)}")
+                                 f"shape ({b}, {t}, {s}) (batch, query steps, value steps; "
+                                 f"size-1 axes broadcast), got {tuple(am.shape)}")
             mask = _and(mask, am)
         if mask is not None:
             mask = xp.broadcast_to(mask, (query.shape[0], t, s))
@@ -291,6 +321,7 @@ class Attention(Layer):
 
     def build(self, input_shape):
         self._check_shapes(input_shape)
+        self.scale = self.concat_score_weight = None
         if self.use_scale:
             self.scale = self.add_weight(shape=(), name="scale", initializer="ones")
         if self.score_mode == "concat":
@@ -301,8 +332,12 @@ class Attention(Layer):
     def _check_shapes(self, shapes):
         if not isinstance(shapes, (list, tuple)) or not shapes or \
                 not isinstance(shapes[0], (list, tuple)) or len(shapes) not in (2, 3):
+            got = f"a list of {len(shapes)} inputs" if isinstance(shapes, (list, tuple)) and \
+                shapes and isinstance(shapes[0], (list, tuple)) else \
+                f"one input of shape {_shape_str(tuple(shapes))}" if isinstance(
+                    shapes, (list, tuple)) else f"a {type(shapes).__name__}"
             raise ValueError(f"Attention '{self.name}' takes a list [query, value] or "
-                             f"[query, value, key]")
+                             f"[query, value, key], got {got}")
         q, v = shapes[0], shapes[1]
         k = shapes[2] if len(shapes) == 3 else v
         if len(q) != 3 or len(v) != 3 or len(k) != 3:
@@ -313,7 +348,13 @@ class Attention(Layer):
                              f"features, got {q[-1]} and {k[-1]}")
         if k[1] != v[1] and None not in (k[1], v[1]):
             raise ValueError(f"Attention '{self.name}': key and value need the same number of "
-                             f"steps, got {k[1]} and {v[1]}")
+                             f"steps, got key {_shape_str(tuple(k))} and value "
+                             f"{_shape_str(tuple(v))}")
+        _same_batch(self, {"query": q, "value": v, "key": k})
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
+        _no_scores_in_graphs(self, kwargs)
+        return super()._symbolic_call(inputs, *args, **kwargs)
 
     def _scores(self, q, k):
         if self.score_mode == "dot":
@@ -327,17 +368,23 @@ class Attention(Layer):
     def call(self, inputs, mask=None, training=None, return_attention_scores=False,
              use_causal_mask=False):
         self._check_shapes([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple))
-                           else inputs)
+                           else tuple(inputs.shape))
         q, v = inputs[0], inputs[1]
         k = inputs[2] if len(inputs) == 3 else v
         xp = q.xp
         q_mask = v_mask = None
-        if isinstance(mask, (list, tuple)):
-            q_mask = _bool(mask[0], xp)
-            v_mask = _bool(mask[1], xp) if len(mask) > 1 else None
+        if isinstance(mask, (list, tuple)) and len(mask) in (2, 3):
+            q_mask, v_mask = _bool(mask[0], xp), _bool(mask[1], xp)
+            for what, m, want in (("query_mask", q_mask, q.shape[:2]),
+                                  ("value_mask", v_mask, v.shape[:2])):
+                if m is not None and tuple(m.shape) != tuple(want):
+                    raise ValueError(f"Attention '{self.name}': {what} must have shape "
+                                     f"{tuple(want)} (batch, steps), got {tuple(m.shape)}")
         elif mask is not None:
+            got = f"a list of {len(mask)}" if isinstance(mask, (list, tuple)) else \
+                f"a {type(mask).__name__}"
             raise ValueError(f"Attention '{self.name}': mask must be a list [query_mask, "
-                             "value_mask]")
+                             f"value_mask], got {got}")
         scores = self._scores(q, k)  # (B, Tq, Tv)
         score_mask = None if v_mask is None else v_mask[:, None, :]
         if use_causal_mask:
@@ -348,9 +395,9 @@ class Attention(Layer):
             m = xp.broadcast_to(score_mask, scores.shape).astype(scores.dtype)
             weights = F.softmax(scores - Tensor._make((1.0 - m) * scores.dtype.type(1e9)),
                                 dim=-1)
-        dropped = F.dropout(weights, self.dropout, True) if training and self.dropout \
-            else weights
-        result = ops.matmul(dropped, v)
+        if training and self.dropout:  # Keras returns these dropped-out weights too
+            weights = F.dropout(weights, self.dropout, True)
+        result = ops.matmul(weights, v)
         if q_mask is not None:
             result = result * Tensor._make(q_mask[:, :, None].astype(result.dtype))
         if return_attention_scores:

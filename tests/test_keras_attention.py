@@ -543,6 +543,17 @@ def test_functional_model_fits_honours_masks_and_survives_save_load(tmp_path):
     assert np.abs(pa[:, 3:] - pb[:, 3:]).max() > 1e-4
 
 
+def test_saving_refuses_call_arguments_that_are_not_plain_values(tmp_path):
+    x = keras.Input(shape=(3, 4))
+    out = layers.MultiHeadAttention(2, 2, name="mha")(x, x, attention_mask=np.ones((3, 3)))
+    model = keras.Model(x, out)
+    assert model.predict(np.ones((2, 3, 4), np.float32), verbose=0).shape == (2, 3, 4)
+    with pytest.raises(TypeError, match=r"layer 'mha' was called with keyword arguments "
+                                        r"\['attention_mask'\].*can't be saved"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+
+
 def test_functional_models_refuse_return_attention_scores_clearly():
     q = keras.Input(shape=(4, 6))
     with pytest.raises(NotImplementedError, match="MultiHeadAttention 'mha'.*"

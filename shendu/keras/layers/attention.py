@@ -89,8 +89,10 @@ class MultiHeadAttention(Layer):
     Per head h: ``Q = query @ Wq[:, h] + bq[h]`` (likewise K, V), weights
     ``softmax(Q K^T / sqrt(key_dim))`` (dropout on them in training), output
     ``sum_h (weights V) @ Wo[h] + bo``, of size ``output_shape`` (default: query's last
-    dimension). ``attention_mask`` ``(B, T, S)`` is True where a query may attend.
-    ``return_attention_scores=True`` also returns the weights ``(B, heads, T, S)``.
+    dimension). ``attention_mask`` ``(B, T, S)`` is True where a query may attend (size-1
+    axes broadcast; ``(T, S)`` is shared by the batch). ``return_attention_scores=True``
+    also returns the weights ``(B, heads, T, S)``, before dropout (eager calls only: a
+    functional model's layers have one output).
 
     Weights (Keras's layout and order): query kernel ``(dim, heads, key_dim)`` and bias
     ``(heads, key_dim)``, key kernel/bias, value kernel ``(dim_v, heads, value_dim)``/bias,
@@ -300,7 +302,8 @@ class Attention(Layer):
     ``weights @ value`` ``(B, Tq, dim)``. ``mask=[query_mask, value_mask]`` (taken from
     the inputs when they carry masks): masked values get no weight, masked query rows
     output zeros. ``use_causal_mask=True`` lets query i see values j <= i.
-    ``return_attention_scores=True`` also returns the weights.
+    ``return_attention_scores=True`` also returns the weights (in training, after dropout,
+    as Keras returns them).
     """
 
     supports_masking = True

@@ -149,8 +149,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="shendu.manual_seed")
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SHENDU_EXAMPLE_QUICK") == "1",
-                        help="600 training and 300 test images, 2 epochs of batch 32 "
-                             "(for tests)")
+                        help="600 training and 300 test images, 2 epochs of batch 32, 12 images "
+                             "drawn (for tests)")
     args = parser.parse_args(argv)
     epochs = 2 if args.quick else args.epochs
     batch_size = 32 if args.quick else args.batch_size
@@ -185,8 +185,9 @@ def main(argv=None):
     from shendu.viz import image_grid, plot_confusion_matrix
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    shown = 12 if args.quick else 36  # matplotlib is slow to draw 36 small images
     images_png = out / "fashion_mnist_cnn_images.png"
-    image_grid(x_test[:36], labels=y_test[:36], predictions=predicted[:36],
+    image_grid(x_test[:shown], labels=y_test[:shown], predictions=predicted[:shown],
                class_names=FASHION_MNIST_CLASSES, path=images_png)
     confusion_png = out / "fashion_mnist_cnn_confusion.png"
     plot_confusion_matrix(y_test, predicted, class_names=FASHION_MNIST_CLASSES,

@@ -109,8 +109,8 @@ def main(argv=None):
                         help="Keras verbose for fit: auto (progress bar), 0, 1 or 2")
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SHENDU_EXAMPLE_QUICK") == "1",
-                        help="600 training and 300 test images, 2 epochs of batch 32 "
-                             "(for tests)")
+                        help="600 training and 300 test images, 2 epochs of batch 32, 12 digits "
+                             "drawn (for tests)")
     args = parser.parse_args(argv)
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
 
@@ -152,11 +152,13 @@ def main(argv=None):
     from shendu.viz import image_grid, plot_confusion_matrix
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    # the course's 6x6 figure: the first 36 test digits with their predictions
+    # the course's 6x6 figure: the first 36 test digits with their predictions (two rows
+    # in quick mode: matplotlib takes longer to draw 36 images than the quick training)
+    shown = 12 if args.quick else 36
     digits_png = out / "mnist_cnn_digits.png"
-    image_grid(x_test[:36], labels=y_test[:36], predictions=predicted[:36], path=digits_png)
-    # and the digits the network got wrong, as many as fit in the same grid (not in quick
-    # mode: a grid of 36 images takes matplotlib longer to draw than the quick training)
+    image_grid(x_test[:shown], labels=y_test[:shown], predictions=predicted[:shown],
+               path=digits_png)
+    # and the digits the network got wrong, as many as fit in the same grid (full runs)
     errors_png = None if args.quick or not len(wrong) else out / "mnist_cnn_errors.png"
     if errors_png is not None:
         image_grid(x_test[wrong], labels=y_test[wrong], predictions=predicted[wrong],

@@ -1,0 +1,358 @@
+"""Learning to add with a Transformer: encoder-decoder attention only, no recurrence.
+
+Lesson 000, chapter 6 (Transformer; the course lists it in 5.4 as the third fix for
+RNNs' long dependencies) on the task of chapter 5.3 ("國小加法", examples/addition_seq2seq.py):
+``"12+345" -> "357"`` character by character, the question reversed (``"543+21"``).
+
+The model is ``nn.Transformer`` (Vaswani et al. 2017) with its embeddings around it::
+
+    question ids (N, S) -> Embedding * sqrt(d) + positions -> encoder (self-attention) -> memory
+    <sos> 3 5 7   (N, T) -> Embedding * sqrt(d) + positions -> decoder -> Linear -> 3 5 7 <eos>
+                                   (causal self-attention, cross-attention over memory)
+
+Attention by itself ignores order ("543+21" and "345+21" are the same bag of
+characters), so each position's vector gets a **positional encoding** added, the fixed
+sines and cosines of the paper (``nn.SinusoidalPositionalEncoding``; ``--positions
+learned``: ``nn.LearnedPositionalEmbedding``, one trained vector per position). The
+decoder sees all answer positions at once in training (teacher forcing); the **causal
+mask** ``nn.Transformer.generate_square_subsequent_mask(T)`` stops position t from
+peeking at the characters after it. Padding in the questions is hidden from attention by
+``src_key_padding_mask``. At test time answers are decoded greedily
+(``shendu.nn.decoding.greedy_decode``), one character per step, the decoder re-reading
+the prefix it has written.
+
+Data, as examples/addition_seq2seq.py (the same problems with the same seed):
+``shendu.datasets.addition_split``, operands of 1-3 digits, 80,000 training, 5,000
+validation and 5,000 held-out test problems, none shared (``a+b`` and ``b+a`` count as
+one); then 1,000 problems with two 4-digit and 1,000 with two 5-digit operands.
+
+Model: d_model 128, 4 heads, 2 encoder and 2 decoder layers, feed-forward 256,
+dropout 0.1, pre-norm (``norm_first=True``); 16-token vocabulary. Adam lr 1e-3 (betas
+0.9, 0.98) with a 300-step warm-up then cosine decay, batch 128, gradient norm clipped
+at 1, 12 epochs; cross-entropy over answer characters and ``<eos>`` (padding ignored).
+The epoch with the best validation exact-match accuracy is kept.
+
+Run: python examples/transformer_addition.py [--out examples_output] [--epochs 12]
+[--positions sinusoidal|learned] [--quick]
+
+Measured (2-core CPU shared with other jobs, 1 BLAS thread, seed 0):
+
+TODO
+
+Why the longer problems fail: see ``LENGTH_NOTE`` (printed by the script).
+"""
+import os
+
+if __name__ == "__main__":  # one BLAS thread: faster for these small matrices on a busy box
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+import shendu
+import shendu.nn.functional as F
+from shendu import nn, optim
+from shendu.datasets import addition, addition_split, addition_vocab, encode_addition
+from shendu.nn.decoding import greedy_decode
+
+LENGTH_NOTE = """\
+Why 4- and 5-digit problems fail: training questions have at most 7 characters and
+answers at most 4 digits + <eos>, so the encoder has never seen positions 7-10 and the
+decoder never positions 5-6. With learned positions those rows of the table were never
+trained (still their random start); with sines and cosines the vectors exist, but the
+attention and feed-forward weights were fitted to the 7 patterns they met and treat a
+new pattern as noise. Worse, the model locates digits by absolute position: with the
+question reversed, the units digit of the second operand sits at position 4 in
+"543+21" style 3-digit problems but further right in longer ones, so even the positions
+it knows point at the wrong digits. Length generalization needs relative positions, or
+training on the longer lengths."""
+
+
+class AdditionTransformer(nn.Module):
+    """Token embeddings + positional encodings around ``nn.Transformer``, and the output
+    Linear. ``encode`` the questions once, ``decode`` any answer prefix against them."""
+
+    def __init__(self, vocab_size=16, d_model=64, nhead=4, num_layers=2, dim_feedforward=256,
+                 dropout=0.0, positions="sinusoidal", max_len=32):
+        super().__init__()
+        self.config = dict(vocab_size=vocab_size, d_model=d_model, nhead=nhead,
+                           num_layers=num_layers, dim_feedforward=dim_feedforward,
+                           dropout=dropout, positions=positions, max_len=max_len)
+        self.d_model = d_model
+        self.src_embed = nn.Embedding(vocab_size, d_model, padding_idx=0)
+        self.tgt_embed = nn.Embedding(vocab_size, d_model, padding_idx=0)
+        if positions == "sinusoidal":
+            self.pos = nn.SinusoidalPositionalEncoding(d_model, max_len, dropout=dropout,
+                                                       batch_first=True)
+        elif positions == "learned":
+            self.pos = nn.LearnedPositionalEmbedding(max_len, d_model, dropout=dropout,
+                                                     batch_first=True)
+        else:
+            raise ValueError(f"positions must be 'sinusoidal' or 'learned', got {positions!r}")
+        self.transformer = nn.Transformer(d_model, nhead, num_layers, num_layers,
+                                          dim_feedforward, dropout, batch_first=True,
+                                          norm_first=True)
+        self.out = nn.Linear(d_model, vocab_size)
+
+    def embed(self, embedding, ids):
+        # no sqrt(d_model) scaling here: the paper's embeddings start small (std d^-1/2),
+        # ours are N(0, 1) like PyTorch's, so scaling them by sqrt(d) = 8 would drown the
+        # positions (entries in [-1, 1]), and in addition position is everything
+        return self.pos(embedding(ids))
+
+    def encode(self, src):
+        """Question ids (N, S), 0 = padding -> (memory (N, S, d), padding mask (N, S))."""
+        pad_mask = src == 0
+        memory = self.transformer.encoder(self.embed(self.src_embed, src),
+                                          src_key_padding_mask=pad_mask)
+        return memory, pad_mask
+
+    def decode(self, tgt_in, memory, pad_mask):
+        """Answer prefix ids (N, T) -> logits (N, T, V) for the next character at each
+        position; position t sees characters 0..t only (the causal mask)."""
+        t = tgt_in.shape[1]
+        mask = nn.Transformer.generate_square_subsequent_mask(t)
+        h = self.transformer.decoder(self.embed(self.tgt_embed, tgt_in), memory, tgt_mask=mask,
+                                     tgt_is_causal=True, memory_key_padding_mask=pad_mask)
+        return self.out(h)
+
+    def forward(self, src, tgt_in):
+        """Teacher forcing: logits (N, T, V) for every answer position at once."""
+        memory, pad_mask = self.encode(src)
+        return self.decode(tgt_in, memory, pad_mask)
+
+    def step(self, tokens, state):
+        """One greedy-decoding step: the newest tokens (B,) -> log-probabilities (B, V) of
+        the next one. The state holds the memory and the prefix written so far."""
+        memory, pad_mask, prefix = state
+        prefix = shendu.cat([prefix, tokens.reshape(-1, 1)], dim=1)
+        logits = self.decode(prefix, memory, pad_mask)
+        return F.log_softmax(logits[:, -1], dim=-1), (memory, pad_mask, prefix)
+
+
+def save_model(model, path):
+    """The weights as a safetensors file, the constructor's arguments in its metadata."""
+    state = {k: v for k, v in model.state_dict().items()}
+    shendu.io.save_state_dict(state, path, metadata={"config": json.dumps(model.config)})
+
+
+def load_model(path):
+    """The model ``save_model`` wrote, in evaluation mode."""
+    arrays, meta = shendu.io.load_state_dict(path, metadata=True)
+    model = AdditionTransformer(**json.loads(meta["config"]))
+    model.load_state_dict({k: shendu.tensor(v) for k, v in arrays.items()})
+    return model.eval()
+
+
+def answer_correct(vocab, tokens, lengths, answers):
+    """Exact match: the decoded digits equal the answer and end with <eos>."""
+    eos = vocab.eos_index
+    ok = []
+    for row, n, ans in zip(tokens, lengths, answers):
+        n = int(n)
+        ok.append(n >= 1 and row[n - 1] == eos and vocab.decode(row[:n - 1]) == ans.strip())
+    return np.array(ok, dtype=bool)
+
+
+def evaluate(model, questions, answers, batch_size=1000):
+    """Greedy decoding of every question; returns the exact-match accuracy, the
+    character accuracy (answer positions and <eos>) and the decoded strings."""
+    vocab = addition_vocab()
+    model.eval()
+    ok, char_ok, char_n, texts = [], 0, 0, []
+    max_len = max(len(a) for a in answers) + 2
+    with shendu.no_grad():
+        for start in range(0, len(questions), batch_size):
+            q, a = questions[start:start + batch_size], answers[start:start + batch_size]
+            enc = encode_addition(q, a, vocab)
+            memory, pad_mask = model.encode(shendu.tensor(enc.src))
+            prefix = shendu.zeros(len(q), 0, dtype=shendu.int64)
+            out = greedy_decode(model.step, (memory, pad_mask, prefix), vocab.sos_index,
+                                vocab.eos_index, max_len=max_len, batch_size=len(q))
+            ok.append(answer_correct(vocab, out.tokens, out.lengths, a))
+            texts.extend(vocab.decode_batch(out.tokens))
+            width = enc.tgt_out.shape[1]
+            toks = np.zeros((len(q), width), np.int64)
+            m = min(width, out.tokens.shape[1])
+            toks[:, :m] = out.tokens[:, :m]
+            real = enc.tgt_out != 0
+            char_ok += int(((toks == enc.tgt_out) & real).sum())
+            char_n += int(real.sum())
+    model.train()
+    return float(np.concatenate(ok).mean()), char_ok / char_n, texts
+
+
+def make_data(n_train=80000, n_val=5000, n_test=5000, n_long=1000, seed=0):
+    """The splits of examples/addition_seq2seq.py (same seed, same problems)."""
+    (q_tr, a_tr), (q_te, a_te) = addition_split(n_train + n_val, n_test, digits=3, seed=seed)
+    data = {"train": (q_tr[:n_train], a_tr[:n_train]),
+            "val": (q_tr[n_train:], a_tr[n_train:]),
+            "test": (q_te, a_te)}
+    for d in (4, 5):  # both operands exactly d digits: lengths the model never saw
+        data[f"{d}-digit"] = addition(n_long, digits=d, min_digits=d, seed=seed + d)
+    return data
+
+
+def train_model(train, val, epochs=4, batch_size=128, lr=2e-3, warmup=300, seed=0,
+                max_batches=None, verbose=True, **model_kw):
+    """Adam with warm-up then cosine decay; keeps the epoch with the best validation exact
+    match. Returns the model and its history."""
+    shendu.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    vocab = addition_vocab()
+    model = AdditionTransformer(len(vocab), **model_kw)
+    opt = optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98))
+    enc = encode_addition(*train, vocab)
+    n = len(enc.src)
+    steps_per_epoch = math.ceil(n / batch_size)
+    if max_batches is not None:
+        steps_per_epoch = min(steps_per_epoch, max_batches)
+    total = epochs * steps_per_epoch
+    warmup = min(warmup, total // 4)
+
+    def schedule(k):  # linear warm-up (attention is fragile at the start), cosine decay
+        if k < warmup:
+            return (k + 1) / warmup
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(k - warmup, total) /
+                                                 max(1, total - warmup)))
+
+    sched = optim.lr_scheduler.LambdaLR(opt, schedule)
+    history = {"loss": [], "val_exact": [], "val_char": []}
+    best = ((-1.0, -1.0), None, -1)
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        losses = []
+        for b in range(steps_per_epoch):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            s_w, t_w = int(enc.src_lengths[idx].max()), int(enc.tgt_lengths[idx].max())
+            logits = model(shendu.tensor(enc.src[idx, :s_w]),
+                           shendu.tensor(enc.tgt_in[idx, :t_w]))
+            target = shendu.tensor(enc.tgt_out[idx, :t_w])
+            loss = F.cross_entropy(logits.reshape(-1, len(vocab)), target.reshape(-1),
+                                   ignore_index=vocab.pad_index)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        exact, char, _ = evaluate(model, *val)
+        history["loss"].append(float(np.mean(losses)))
+        history["val_exact"].append(exact)
+        history["val_char"].append(char)
+        if (exact, char) > best[0]:  # ties in exact match (early on, all 0) go by characters
+            best = ((exact, char), {k: v.numpy().copy() for k, v in model.state_dict().items()},
+                    epoch)
+        if verbose:
+            print(f"  epoch {epoch + 1:2d}/{epochs}: loss {history['loss'][-1]:.4f}  "
+                  f"val exact match {exact:.4f}  per character {char:.4f}  "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    model.load_state_dict({k: shendu.tensor(v) for k, v in best[1].items()})
+    model.eval()
+    history["best_epoch"] = best[2]
+    history["train_seconds"] = time.perf_counter() - t0
+    history["train_cpu_seconds"] = time.process_time() - cpu0
+    return model, history
+
+
+def plot(history, exact, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ep = np.arange(1, len(history["val_exact"]) + 1)
+    ax1.plot(ep, history["val_exact"], marker="o", ms=3, label="exact match")
+    ax1.plot(ep, history["val_char"], ls="--", label="per character")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("validation accuracy (3-digit, greedy)")
+    ax1.set_ylim(0, 1.01)
+    ax1.grid(alpha=0.3)
+    ax1.legend(loc="lower right")
+    ax1.set_title("Transformer learning to add")
+    sets = ["test", "4-digit", "5-digit"]
+    vals = [exact[s] for s in sets]
+    bars = ax2.bar(np.arange(3), vals, color=["tab:green", "tab:orange", "tab:red"])
+    for bar, v in zip(bars, vals):
+        ax2.text(bar.get_x() + bar.get_width() / 2, v + 0.01, f"{v:.3f}", ha="center")
+    ax2.set_xticks(np.arange(3))
+    ax2.set_xticklabels(["3-digit (held out)", "4-digit (never seen)", "5-digit (never seen)"])
+    ax2.set_ylabel("exact-match accuracy")
+    ax2.set_ylim(0, 1.08)
+    ax2.set_title("Whole answer right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="examples_output", help="folder for the PNG")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--d-model", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--ff", type=int, default=None, help="feed-forward width (4 d_model)")
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--positions", choices=["sinusoidal", "learned"], default="sinusoidal")
+    parser.add_argument("--n-train", type=int, default=80000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true",
+                        default=os.environ.get("SHENDU_EXAMPLE_QUICK") == "1",
+                        help="2 epochs of 30 batches of 64, d_model 32, small sets (for tests)")
+    args = parser.parse_args(argv)
+
+    t_start = time.perf_counter()
+    if args.quick:
+        data = make_data(n_train=6000, n_val=200, n_test=200, n_long=50, seed=args.seed)
+        epochs, max_batches, d_model, lr, batch_size = 2, 30, 32, 5e-3, 64
+    else:
+        data = make_data(n_train=args.n_train, seed=args.seed)
+        epochs, max_batches, d_model = args.epochs, None, args.d_model
+        lr, batch_size = args.lr, args.batch_size
+    print("addition: " + ", ".join(f"{len(v[0])} {k}" for k, v in data.items())
+          + f"; e.g. {data['train'][0][0]!r} -> {data['train'][1][0]!r} (question reversed)")
+    model, history = train_model(data["train"], data["val"], epochs=epochs,
+                                 max_batches=max_batches, seed=args.seed, d_model=d_model,
+                                 num_layers=args.layers, positions=args.positions,
+                                 dim_feedforward=args.ff or 4 * d_model, lr=lr,
+                                 dropout=args.dropout, batch_size=batch_size)
+    n_params = sum(p.numel() for p in model.parameters())
+    exact, char, texts = {}, {}, {}
+    for part in ("test", "4-digit", "5-digit"):
+        exact[part], char[part], texts[part] = evaluate(model, *data[part])
+    print(f"Transformer ({n_params:,} parameters, {args.positions} positions): held-out "
+          f"3-digit exact match {exact['test']:.4f} (target >= 0.99), per character "
+          f"{char['test']:.4f}; 4-digit {exact['4-digit']:.4f} (per character "
+          f"{char['4-digit']:.3f}), 5-digit {exact['5-digit']:.4f} (per character "
+          f"{char['5-digit']:.3f}); best epoch {history['best_epoch'] + 1}, "
+          f"{history['train_seconds']:.0f} s of training ({history['train_cpu_seconds']:.0f} s "
+          f"of CPU time)")
+    for part in ("test", "4-digit", "5-digit"):
+        shown = [f"{q[::-1]}={t}" + ("" if t == ans else f" (not {ans})")
+                 for q, ans, t in zip(*data[part], texts[part][:4])]
+        print(f"  {part}: " + "; ".join(shown))
+    print(LENGTH_NOTE)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    png = out / "transformer_addition.png"
+    plot(history, exact, png)
+    weights = out / "transformer_addition.safetensors"
+    save_model(model, weights)
+    print(f"Saved the weights to {weights} (examples/attention_maps.py draws their attention)")
+    wall = time.perf_counter() - t_start
+    print(f"Saved {png}  (wall time {wall:.0f} s)")
+    return dict(model=model, history=history, exact=exact, char=char, texts=texts, data=data,
+                n_params=n_params, png=png, weights=weights, wall_seconds=wall)
+
+
+if __name__ == "__main__":
+    main()

@@ -402,3 +402,17 @@ def test_sequential_add_wraps_nn_modules():
     assert isinstance(model.layers[0], layers.TorchModuleWrapper)
     assert model.predict(np.ones((2, 4)), verbose=0).shape == (2, 2)
     assert model.count_params() == 4 * 3 + 3 + 3 * 2 + 2
+
+
+def test_floating_inputs_take_the_layer_dtype_and_ids_stay_integers():
+    # Keras casts floating inputs to the layer's compute dtype: a float64 layer keeps a
+    # float64 array's precision (it used to be rounded to float32 on the way in)
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    dense = layers.Dense(2, dtype="float64")
+    y = dense(x).detach().numpy()
+    assert y.dtype == np.float64
+    expected = x @ dense.kernel.detach().numpy() + dense.bias.detach().numpy()
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    assert layers.Dense(2)(x).dtype == np.float32  # the default layer dtype
+    ids = layers.Embedding(5, 2)(np.array([[1, 2]]))
+    assert ids.dtype == np.float32 and ids.shape == (1, 2, 2)

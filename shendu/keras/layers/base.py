@@ -90,9 +90,10 @@ def clear_session():
     _NAME_COUNTS.clear()
 
 
-def to_tensor(x, dtype=None):
+def to_tensor(x, dtype=None, float_dtype=None):
     """A Tensor from a Tensor, array, DataFrame (``.to_numpy()``) or list; floating data
-    becomes the default float dtype (float32) as Keras casts inputs to ``floatx``."""
+    becomes ``float_dtype`` (a layer's dtype), by default the default float dtype
+    (float32), as Keras casts floating inputs to the layer's compute dtype."""
     if isinstance(x, Tensor):
         return x
     if hasattr(x, "to_numpy") and not hasattr(x, "__array_interface__"):
@@ -101,10 +102,10 @@ def to_tensor(x, dtype=None):
         x = np.asarray(x)
     if dtype is not None:
         x = x.astype(dtype, copy=False)
-    elif x.dtype.kind == "f" and x.dtype != backend.get_default_dtype():
-        x = x.astype(backend.get_default_dtype())
-    elif x.dtype.kind == "b":
-        x = x.astype(backend.get_default_dtype())
+    elif x.dtype.kind in "fb":
+        target = np.dtype(float_dtype or backend.get_default_dtype())
+        if x.dtype != target:
+            x = x.astype(target)
     return Tensor._make(x)
 
 
@@ -461,10 +462,11 @@ class Layer(Module):
         else:
             inputs = kwargs.pop("inputs")
             rest = ()
+        floating = self.dtype if np.dtype(self.dtype).kind == "f" else None
         if isinstance(inputs, (list, tuple)):
-            inputs = [to_tensor(i) for i in inputs]
+            inputs = [to_tensor(i, float_dtype=floating) for i in inputs]
         else:
-            inputs = to_tensor(inputs)
+            inputs = to_tensor(inputs, float_dtype=floating)
         if not self.built:
             self._maybe_build(_map(lambda t: tuple(t.shape), inputs)
                               if isinstance(inputs, list) else tuple(inputs.shape))

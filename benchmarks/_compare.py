@@ -45,3 +45,29 @@ def compare(name, ours, theirs, rounds=5, round_s=1.0, warmup_s=0.5, unit="ms"):
     print(f"{name:<48} shendu {a * scale:9.3f} {unit}   torch {b * scale:9.3f} {unit}   "
           f"ratio {ratio:5.2f}", flush=True)
     return ratio
+
+
+def training_steps(ours, theirs, opt_ours, opt_theirs, x_ours, y_ours, x_theirs, y_theirs):
+    """Two closures, one training step each (zero_grad, forward, cross-entropy, backward,
+    optimizer step): shendu's model ``ours`` and its PyTorch twin ``theirs`` (same
+    weights). Their first steps must give the same loss, so both sides do the same work."""
+    import shendu.nn.functional as F
+    import torch
+
+    def step_ours():
+        opt_ours.zero_grad()
+        loss = F.cross_entropy(ours(x_ours), y_ours)
+        loss.backward()
+        opt_ours.step()
+        return loss
+
+    def step_theirs():
+        opt_theirs.zero_grad()
+        loss = torch.nn.functional.cross_entropy(theirs(x_theirs), y_theirs)
+        loss.backward()
+        opt_theirs.step()
+        return loss
+
+    a, b = step_ours().item(), step_theirs().item()
+    assert abs(a - b) < 1e-4, f"first losses differ: shendu {a}, torch {b}"
+    return step_ours, step_theirs

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import sys
 
-from _compare import compare  # sets thread counts before numpy/torch load
+from _compare import compare, training_steps  # sets thread counts before numpy/torch load
 
 import numpy as np
 import torch
@@ -69,22 +69,7 @@ def bench_lenet_step():
     opt_s = optim.Adam(ours.parameters(), lr=1e-3)
     opt_t = torch.optim.Adam(theirs.parameters(), lr=1e-3)
 
-    def step_s():
-        opt_s.zero_grad()
-        loss = F.cross_entropy(ours(xs), ys)
-        loss.backward()
-        opt_s.step()
-        return loss
-
-    def step_t():
-        opt_t.zero_grad()
-        loss = torch.nn.functional.cross_entropy(theirs(xt), yt)
-        loss.backward()
-        opt_t.step()
-        return loss
-
-    ls, lt = step_s().item(), step_t().item()
-    assert abs(ls - lt) < 1e-4, (ls, lt)  # same weights, same first loss
+    step_s, step_t = training_steps(ours, theirs, opt_s, opt_t, xs, ys, xt, yt)
     return compare("LeNet training step (Adam), batch 64", step_s, step_t, rounds=ROUNDS)
 
 

@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from _compare import compare  # sets thread counts before numpy/torch load
+from _compare import compare, training_steps  # sets thread counts before numpy/torch load
 
 import numpy as np
 import torch
@@ -88,22 +88,7 @@ def bench(cell):
     opt_s = optim.Adam(ours.parameters(), lr=1e-3)
     opt_t = torch.optim.Adam(theirs.parameters(), lr=1e-3)
 
-    def step_s():
-        opt_s.zero_grad()
-        loss = nn.functional.cross_entropy(ours(xs), ys)
-        loss.backward()
-        opt_s.step()
-        return loss
-
-    def step_t():
-        opt_t.zero_grad()
-        loss = torch.nn.functional.cross_entropy(theirs(xt), yt)
-        loss.backward()
-        opt_t.step()
-        return loss
-
-    ls, lt = step_s().item(), step_t().item()
-    assert abs(ls - lt) < 1e-4, (ls, lt)  # same weights, same first loss
+    step_s, step_t = training_steps(ours, theirs, opt_s, opt_t, xs, ys, xt, yt)
     name = f"{cell} {INPUT}->{HIDDEN}, T={STEPS}, batch {BATCH} training step"
     wall = compare(name, step_s, step_t, rounds=3 if QUICK else 5)
     cpu = cpu_compare(name, step_s, step_t, rounds=3 if QUICK else 5)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from _compare import compare  # sets thread counts before numpy/torch load
+from _compare import compare, training_steps  # sets thread counts before numpy/torch load
 
 import numpy as np
 import torch
@@ -46,22 +46,7 @@ def bench_step():
     opt_s = optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
     opt_t = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
 
-    def step_s():
-        opt_s.zero_grad()
-        loss = nn.functional.cross_entropy(ours(xs), ys)
-        loss.backward()
-        opt_s.step()
-        return loss
-
-    def step_t():
-        opt_t.zero_grad()
-        loss = torch.nn.functional.cross_entropy(theirs(xt), yt)
-        loss.backward()
-        opt_t.step()
-        return loss
-
-    ls, lt = step_s().item(), step_t().item()
-    assert abs(ls - lt) < 1e-4, (ls, lt)  # same weights, same first loss
+    step_s, step_t = training_steps(ours, theirs, opt_s, opt_t, xs, ys, xt, yt)
     return compare("MLP 784-512-512-10 training step, batch 128", step_s, step_t,
                    rounds=3 if QUICK else 5)
 

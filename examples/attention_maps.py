@@ -1,17 +1,17 @@
-"""Attention maps: which question characters the addition Transformer looks at for each answer digit.
+"""Attention maps: which question characters the addition Transformer reads for each answer digit.
 
 Lesson 000, chapter 6 (Transformer) and lesson 004's attention material: attention is a
 softmax over the keys, so every query's weights are a probability distribution over the
 positions it may read, and they can be drawn. The model is the encoder-decoder of
 examples/transformer_addition.py; the script loads the weights that script saved
 (``--weights``, default ``<out>/transformer_addition.safetensors``) or, if there are none,
-trains it briefly (``--epochs``, default 4 epochs on 40,000 problems).
+trains it briefly (``--epochs``, default 2 epochs on 40,000 problems).
 
-For four problems it decodes the answer greedily, then runs the model once more with
-that answer as the decoder's input and collects the weights of every attention layer
-with forward hooks (``Module.register_forward_hook``; the hook calls the
-``nn.MultiheadAttention`` again with ``need_weights=True,
-average_attn_weights=False``). The figure shows
+For five problems (four of 1-3 digits, one of 4 digits, a length never trained) it
+decodes the answer greedily, then runs the model once more with that answer as the
+decoder's input and collects the weights of every attention layer with forward hooks
+(``Module.register_forward_hook``; the hook calls the ``nn.MultiheadAttention`` again
+with ``need_weights=True, average_attn_weights=False``). The figure shows
 
 * the decoder's **cross-attention** (rows: the answer character being written, then
   ``<eos>``; columns: the question as the encoder reads it, reversed), one row of panels
@@ -19,10 +19,18 @@ average_attn_weights=False``). The figure shows
 * one **self-attention head** of the encoder's last layer (question x question), the
   head whose weights are the most concentrated (lowest mean entropy).
 
-Run: python examples/attention_maps.py [--out examples_output] [--weights PATH]
-[--epochs 4] [--quick]
+What the trained model shows (weights of transformer_addition.py's full run): the
+answer's units digit attends to both units digits of the question (in 12+345 = 357 the
+7 looks at the 5 and the 2), its hundreds digit to the hundreds digits; the encoder head
+(layer 2, head 3) pairs every digit with the digit of equal place value in the other
+operand (in "865+574", 475+568 reversed: 8-5, 6-7, 5-4), a near one-hot pattern. In the
+4-digit problem the same head still pairs the units digits but is one place off for the
+others, and the decoder's rows spread out: the answer comes out wrong (1083, not 10433).
 
-Measured (2-core CPU shared with other jobs): TODO
+Run: python examples/attention_maps.py [--out examples_output] [--weights PATH]
+[--epochs 2] [--quick]
+
+Measured (2-core CPU shared with other jobs): MEASURED_AM
 """
 import os
 
@@ -42,8 +50,9 @@ from shendu.datasets import addition_vocab, encode_addition
 
 import transformer_addition as ta
 
-# the course's 12+345, a carry into a new digit, a chain of carries, a short one
-PROBLEMS = ["12+345", "475+568", "999+1", "86+7"]
+# the course's 12+345, a carry into a new digit, a chain of carries, a short one, and a
+# length never seen in training (4-digit operands)
+PROBLEMS = ["12+345", "475+568", "999+1", "86+7", "4751+5682"]
 
 
 def attention_weights(model, question, answer):
@@ -110,7 +119,7 @@ def plot(maps, path):
     import matplotlib.pyplot as plt
     n_dec = len(maps[0]["weights"]["cross"])
     n_rows = n_dec + 1
-    fig, axes = plt.subplots(n_rows, len(maps), figsize=(3.3 * len(maps), 3.0 * n_rows),
+    fig, axes = plt.subplots(n_rows, len(maps), figsize=(3.4 * len(maps), 3.1 * n_rows),
                              squeeze=False)
     head = most_focused_head([m["weights"]["encoder self"][-1] for m in maps])
     image = None
@@ -158,7 +167,7 @@ def main(argv=None):
     parser.add_argument("--weights", default=None,
                         help="weights saved by transformer_addition.py (default "
                              "<out>/transformer_addition.safetensors if it exists)")
-    parser.add_argument("--epochs", type=int, default=4,
+    parser.add_argument("--epochs", type=int, default=2,
                         help="epochs of brief training when there are no weights")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
@@ -178,12 +187,12 @@ def main(argv=None):
     else:
         if args.quick:
             data = ta.make_data(n_train=8000, n_val=300, n_test=300, n_long=10, seed=args.seed)
-            kw = dict(epochs=3, max_batches=80, d_model=64, dim_feedforward=256, dropout=0.0)
+            kw = dict(epochs=2, max_batches=30, batch_size=64, lr=5e-3, d_model=32,
+                      dim_feedforward=128)
         else:
             data = ta.make_data(n_train=40000, n_val=1000, n_test=1000, n_long=10,
                                 seed=args.seed)
-            kw = dict(epochs=args.epochs, d_model=64, dim_feedforward=256, dropout=0.0,
-                      lr=2e-3)
+            kw = dict(epochs=args.epochs)
         print(f"No weights at {weights}: training briefly "
               f"({len(data['train'][0])} problems, {kw['epochs']} epochs)")
         model, history = ta.train_model(data["train"], data["val"], seed=args.seed, **kw)

@@ -37,6 +37,10 @@ def test_transformer_addition_learns(addition_run):
     # steps the tiny model gets the first digits of most answers right
     assert result["char"]["test"] > 0.2, result["char"]
     assert len(result["texts"]["test"]) == len(result["data"]["test"][0])
+    for part, acc in result["places"].items():     # accuracy of units, tens, ... digits
+        assert acc.shape == (6,)
+        seen = acc[np.isfinite(acc)]
+        assert len(seen) >= 3 and ((seen >= 0) & (seen <= 1)).all(), (part, acc)
     assert result["n_params"] == sum(p.numel() for p in result["model"].parameters())
 
 

@@ -46,8 +46,38 @@ forward pass and times both ways.
 Run: python examples/gpt_shakespeare.py [--out examples_output] [--iters 2000] [--seed 0]
      [--samples 2] [--sample-chars 500] [--quick]
 
-Measured (2-core CPU shared with other jobs, 1 BLAS thread, seed 0): see the table filled
-in below.
+Measured (2-core CPU shared with other jobs, 1 BLAS thread, 2,000 iterations):
+
+======  ==========================  ======================  ==========  =========
+seed    validation loss, every      nanoGPT-style estimate  train loss  training
+        64-character window         (20 random batches)     (estimate)  time
+======  ==========================  ======================  ==========  =========
+0       1.903                       1.897                   1.789       20 min
+1       1.897                       1.888                   1.772       15 min
+======  ==========================  ======================  ==========  =========
+
+Target <= 1.88 (nanoGPT's README figure): **not met, by 0.02**. A PyTorch 2.13 replica of
+this script (the same model, initialization, optimizer groups, schedule and the very same
+batches, seed 0) ends at 1.904 over every validation window and tracked shendu's 20-batch
+estimates within 0.01 at every evaluation (2.079 vs 2.073 at iteration 1000), so the gap
+is not shendu's arithmetic; nanoGPT's single figure is a 20-batch estimate of one run,
+itself noisy by about +-0.02. Speed: 1.6-2.2 iterations/s during these runs on a machine
+under a load of 6-12; alone, side by side with the PyTorch replica (alternating rounds,
+medians of 5, 1 thread each) 5.3 iterations/s for shendu and 5.4 for PyTorch (ratio
+1.01). Whole script 23 min (seed 0) of which training 20 min. Generation with the KV
+cache 68 characters/s, 37 without; cached and full-pass logits agree to 1e-5.
+
+Sample (seed 0, after a newline, temperature 0.8, top-k 200)::
+
+    NUCARUS:
+    Yo, I cond I sometter, and my heart, and thou ben and
+    The what's meets the his anny truess:
+    By gonself temer the will be quited.
+
+    CORUCUS:
+    Now they lisely, the man
+    To stronow to the nare in but up to myself:
+    Perecusep the have a to dided pain, well grood?
 """
 import os
 
@@ -365,7 +395,7 @@ def plot_curves(history, full_val, path, title):
     ax.set_title(f"{title}: full validation loss {full_val:.3f}")
     ax.set_xlabel("iteration (batch of 12 x 64 characters)")
     ax.set_ylabel("cross-entropy (nats per character)")
-    ax.set_ylim(min(1.0, loss.min() - 0.1), max(4.4, loss.max() + 0.1))
+    ax.set_ylim(min(1.4, loss.min() - 0.1), max(4.4, loss.max() + 0.1))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -5,7 +5,7 @@ softmax over the keys, so every query's weights are a probability distribution o
 positions it may read, and they can be drawn. The model is the encoder-decoder of
 examples/transformer_addition.py; the script loads the weights that script saved
 (``--weights``, default ``<out>/transformer_addition.safetensors``) or, if there are none,
-trains it briefly (``--epochs``, default 2 epochs on 40,000 problems).
+trains it briefly (``--epochs``, default 2 epochs on its 80,000 problems).
 
 For five problems (four of 1-3 digits, one of 4 digits, a length never trained) it
 decodes the answer greedily, then runs the model once more with that answer as the
@@ -30,7 +30,10 @@ others, and the decoder's rows spread out: the answer comes out wrong (1083, not
 Run: python examples/attention_maps.py [--out examples_output] [--weights PATH]
 [--epochs 2] [--quick]
 
-Measured (2-core CPU shared with other jobs): MEASURED_AM
+Measured (2-core CPU shared with other jobs, 1 BLAS thread): 10 s with the saved weights;
+without them the brief training (2 epochs on 80,000 problems, cosine schedule over the 2
+epochs) took 162 s and reached held-out 3-digit exact match 1.000 (1,000 problems), and
+its maps tell the same story (there head 2 pairs the digits); 172 s in all.
 """
 import os
 
@@ -190,8 +193,7 @@ def main(argv=None):
             kw = dict(epochs=2, max_batches=30, batch_size=64, lr=5e-3, d_model=32,
                       dim_feedforward=128)
         else:
-            data = ta.make_data(n_train=40000, n_val=1000, n_test=1000, n_long=10,
-                                seed=args.seed)
+            data = ta.make_data(n_val=1000, n_test=1000, n_long=10, seed=args.seed)
             kw = dict(epochs=args.epochs)
         print(f"No weights at {weights}: training briefly "
               f"({len(data['train'][0])} problems, {kw['epochs']} epochs)")

@@ -1,9 +1,9 @@
 """Learning to add with a Transformer: encoder-decoder attention only, no recurrence.
 
 Lesson 000, chapter 6 (Transformer; the course lists it in 5.4 as the third fix for
-RNNs' long dependencies) on the task of chapter 5.3 ("國小加法",
-examples/addition_seq2seq.py):
-``"12+345" -> "357"`` character by character, the question reversed (``"543+21"``).
+RNNs' long dependencies) on the task of chapter 5.3 ("國小加法", as in
+examples/addition_seq2seq.py): ``"12+345" -> "357"`` character by character, the
+question reversed (``"543+21"``).
 
 The model is ``nn.Transformer`` (Vaswani et al. 2017) with its embeddings around it::
 
@@ -61,7 +61,9 @@ learned positions, 4 epochs     3-digit 0.9996; 4-digit 0.000 (per character 0.1
                                 5-digit 0.000 (0.098); 161 s of CPU time
 ==============================  =====================================================
 
-examples/addition_seq2seq.py runs the LSTM encoder-decoders (with and without attention)
+Two epochs are nearly enough: 0.9994 after the second here, and 1.000 on 1,000 held-out
+problems when the cosine schedule spans 2 epochs (examples/attention_maps.py's brief
+training). examples/addition_seq2seq.py runs the LSTM encoder-decoders (with and without attention)
 on the same problems; compare its table for the 4- and 5-digit columns.
 
 Why the longer problems fail: see ``LENGTH_NOTE`` below (the script prints it).

@@ -19,7 +19,7 @@ the decoder's state is compared with every encoder output, the softmax of the sc
 weights them, and the weighted mean (the context) is combined with the state before the
 output layer: ``h~ = tanh(W_c [context; s_t])``. The decoder no longer has to squeeze the
 whole question into one (h, c); the PNG shows which question characters each answer digit
-looked at.
+looked at (here, as measured below, it did not need to).
 
 Data: ``shendu.datasets.addition_split`` (seeded, every problem different, ``a+b`` and
 ``b+a`` count as one): operands of 1-3 digits (digit count uniform), 80,000 training,
@@ -31,18 +31,33 @@ batch 128, Adam lr 3e-3 with cosine decay over 20 epochs, gradient norm clipped 
 cross-entropy over the answer characters and ``<eos>`` (padding ignored). The epoch with
 the best validation exact-match accuracy is kept.
 
-Run: python examples/addition_seq2seq.py [--out examples_output] [--epochs 20] [--quick]
+Run: python examples/addition_seq2seq.py [--out examples_output] [--epochs 20]
+     [--models seq2seq,attention] [--beam 3] [--quick]
 
-Measured (2-core CPU shared with other jobs, 1 BLAS thread, seed 0); exact match means
-the whole answer right and followed by ``<eos>``:
+Measured (2-core CPU shared with other jobs, load 7-14, 1 BLAS thread, seed 0, 20 epochs);
+exact match means the whole answer right and followed by ``<eos>``; in brackets the
+per-character accuracy:
 
 =================  ==========  ==========  ==============  ==============  ==========
 model              test 3-dig  char acc.   4-digit (never  5-digit (never  train time
                    (held out)  (3-digit)   seen)           seen)
 =================  ==========  ==========  ==============  ==============  ==========
 seq2seq LSTM       0.9992      0.9996      0.000 (0.269)   0.000 (0.143)   40 min
-seq2seq + attn.    (run in progress)
+seq2seq + attn.    1.0000      1.0000      0.000 (0.239)   0.000 (0.145)   47 min
 =================  ==========  ==========  ==============  ==============  ==========
+
+Both meet the target (>= 0.99 exact match on the 5,000 held-out 3-digit problems; beam
+search with 3 beams gives the same figures). Best validation epochs: 12 (0.9994) and 14
+(1.0000). Neither model adds 4- or 5-digit numbers: they write a 3- or 4-digit answer
+(``9487+4124`` -> ``1521`` and ``1511``): nothing in training taught the decoder to write
+a fifth digit or the encoder what a fourth operand digit means. Learning curves: the
+plain model reached 0.90 exact match at epoch 4; the attention model sat on a plateau
+(0.18 at epoch 4) and then jumped (0.77 at epoch 5, 0.99 at epoch 10). Its attention
+collapsed onto the first character the encoder reads (for ``12+345`` every answer digit
+puts its weight on the ``5``): with the whole question in the encoder's final (h, c),
+this small task does not need attention, and the model learned to ignore it. Wall time
+about 87 min for the whole script on the loaded machine (the two models were measured in
+two processes with ``--models``; the seeds make each model's run identical either way).
 """
 import os
 

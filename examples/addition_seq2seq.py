@@ -52,10 +52,11 @@ search with 3 beams gives the same figures). Best validation epochs: 12 (0.9994)
 (``9487+4124`` -> ``1521`` and ``1511``): nothing in training taught the decoder to write
 a fifth digit or the encoder what a fourth operand digit means. Learning curves: the
 plain model reached 0.90 exact match at epoch 4; the attention model sat on a plateau
-(0.18 at epoch 4) and then jumped (0.77 at epoch 5, 0.99 at epoch 10). Its attention
-collapsed onto the first character the encoder reads (for ``12+345`` every answer digit
-puts its weight on the ``5``): with the whole question in the encoder's final (h, c),
-this small task does not need attention, and the model learned to ignore it. Wall time
+(0.18 at epoch 4) and then jumped (0.77 at epoch 5, 0.99 at epoch 10). In the plotted
+problem (``12+345``) every answer digit puts all its attention on the first character
+the encoder reads (the ``5``): with the whole question in the encoder's final (h, c),
+this small task does not need attention, and the model seems to have learned to ignore
+it. Wall time
 about 87 min for the whole script on the loaded machine (the two models were measured in
 two processes with ``--models``; the seeds make each model's run identical either way).
 """

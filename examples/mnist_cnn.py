@@ -17,21 +17,26 @@ with only the imports changed:
 
 and one change of recipe: keras.io trains 15 epochs at Adam's constant learning rate
 1e-3; on a CPU shared with other jobs that takes too long, so the learning rate starts at
-2e-3 and follows ``keras.optimizers.schedules.CosineDecay`` down to 0 over 6 epochs (the
-small steps at the end settle the weights, which a constant rate does not).
+2e-3 and follows ``keras.optimizers.schedules.CosineDecay`` down to 0 over 10 epochs
+(the small steps at the end settle the weights, which a constant rate does not).
 
 Data: the four MNIST files in ``$SHENDU_DATA/mnist/``, else in the shared data folder
 next to the repository (``../shared/data``), read by ``keras.datasets.mnist.load_data``
 (60,000 training images, of which Keras's ``validation_split=0.1`` keeps the last 6,000
 for validation; 10,000 test images).
 
-Run: python examples/mnist_cnn.py [--out examples_output] [--epochs 6] [--seed 0]
+Run: python examples/mnist_cnn.py [--out examples_output] [--epochs 10] [--seed 0]
 
-Measured (2-core CPU shared with other jobs, seed 0, 6 epochs):
+Measured (10 epochs, seed 0; a 2-core CPU shared with up to ~10 other jobs):
 
-    test accuracy   TBD
-    test loss       TBD
-    wall time       TBD
+    epoch            1       2       3       4       5       6       7       8       9      10
+    val_accuracy   0.9800  0.9857  0.9905  0.9908  0.9913  0.9913  0.9922  0.9915  0.9915  0.9917
+
+Test accuracy 0.9906 (target >= 0.99; 94 of 10,000 digits wrong), test loss 0.0255.
+Wall time 23 min (fit 1384 s): 124-231 s an epoch while the machine was loaded (load
+5-13), 42 s an epoch once it was idle, so about 8 minutes on an idle core. The same
+schedule over 6 epochs gave 0.9885 (val_accuracy 0.9915), short of the target, which
+is why the default is 10.
 """
 import argparse
 import os
@@ -82,7 +87,7 @@ def build_model(input_shape=(28, 28, 1), num_classes=10):
     )
 
 
-def train(model, x_train, y_train, batch_size=128, epochs=6, learning_rate=2e-3,
+def train(model, x_train, y_train, batch_size=128, epochs=10, learning_rate=2e-3,
           validation_split=0.1, verbose="auto"):
     """compile and fit as on keras.io, with Adam's learning rate on a cosine schedule."""
     steps_per_epoch = int(np.ceil(len(x_train) * (1 - validation_split) / batch_size))
@@ -101,7 +106,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None,
                         help="folder holding mnist/ (default: $SHENDU_DATA, else "
                              "../shared/data beside the repository)")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--learning-rate", type=float, default=2e-3,
                         help="Adam's starting learning rate (cosine decay to 0)")
     parser.add_argument("--seed", type=int, default=0, help="keras.utils.set_random_seed")

@@ -85,8 +85,11 @@ import numpy as np
 import shendu
 import shendu.nn.functional as F
 from shendu import nn, optim
-from shendu.datasets import addition, addition_split, addition_vocab, encode_addition
+from shendu.datasets import addition_vocab, encode_addition
 from shendu.nn.decoding import greedy_decode
+
+# the same problems, splits and answer check as the LSTM seq2seq lesson, so the figures compare
+from addition_seq2seq import answer_correct, make_data  # noqa: E402 (examples/ is on sys.path)
 
 LENGTH_NOTE = """\
 Why 4- and 5-digit problems fail (as Transformers usually do on lengths they never saw):
@@ -184,16 +187,6 @@ def load_model(path):
     return model.eval()
 
 
-def answer_correct(vocab, tokens, lengths, answers):
-    """Exact match: the decoded digits equal the answer and end with <eos>."""
-    eos = vocab.eos_index
-    ok = []
-    for row, n, ans in zip(tokens, lengths, answers):
-        n = int(n)
-        ok.append(n >= 1 and row[n - 1] == eos and vocab.decode(row[:n - 1]) == ans.strip())
-    return np.array(ok, dtype=bool)
-
-
 def evaluate(model, questions, answers, batch_size=1000):
     """Greedy decoding of every question; returns the exact-match accuracy, the
     character accuracy (answer positions and <eos>) and the decoded strings."""
@@ -220,17 +213,6 @@ def evaluate(model, questions, answers, batch_size=1000):
             char_n += int(real.sum())
     model.train()
     return float(np.concatenate(ok).mean()), char_ok / char_n, texts
-
-
-def make_data(n_train=80000, n_val=5000, n_test=5000, n_long=1000, seed=0):
-    """The splits of examples/addition_seq2seq.py (same seed, same problems)."""
-    (q_tr, a_tr), (q_te, a_te) = addition_split(n_train + n_val, n_test, digits=3, seed=seed)
-    data = {"train": (q_tr[:n_train], a_tr[:n_train]),
-            "val": (q_tr[n_train:], a_tr[n_train:]),
-            "test": (q_te, a_te)}
-    for d in (4, 5):  # both operands exactly d digits: lengths the model never saw
-        data[f"{d}-digit"] = addition(n_long, digits=d, min_digits=d, seed=seed + d)
-    return data
 
 
 def train_model(train, val, epochs=3, batch_size=128, lr=2e-3, warmup=300, seed=0,

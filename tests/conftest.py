@@ -8,6 +8,15 @@ sys.path.insert(0, os.path.dirname(__file__))  # tests/harness.py
 
 import shendu  # noqa: E402
 
+try:  # property tests: the same examples on every run, so CI can't fail by chance;
+    # HYPOTHESIS_PROFILE=explore searches afresh (new seeds) when hunting bugs
+    from hypothesis import settings as _hypothesis_settings
+    _hypothesis_settings.register_profile("repeatable", derandomize=True)
+    _hypothesis_settings.register_profile("explore", derandomize=False)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+except ImportError:  # hypothesis is in the test extra; without it those tests don't import
+    pass
+
 
 @pytest.fixture(autouse=True)
 def _seed_and_default_dtype():

@@ -29,6 +29,16 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"
            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
+def _affine_parameters(module, shape, affine, bias, dtype, device):
+    """Register the per-feature scale ``weight`` and shift ``bias`` of a normalization
+    layer (left uninitialized: ``reset_parameters`` sets them), or None for each."""
+    weight = Parameter(creation.empty(shape, dtype=dtype, device=device)) if affine else None
+    shift = Parameter(creation.empty(shape, dtype=dtype, device=device)) \
+        if affine and bias else None
+    module.register_parameter("weight", weight)
+    module.register_parameter("bias", shift)
+
+
 class _BatchNorm(Module):
     """Shared code of the BatchNorm layers (they differ only in the accepted ranks)."""
 
@@ -46,15 +56,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = backend.to_dtype(dtype)
-        if affine:
-            self.weight = Parameter(creation.empty(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.empty(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features, affine, bias, dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean",
                                  creation.zeros(num_features, dtype=dtype, device=device))
@@ -173,17 +175,7 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         dtype = backend.to_dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(self.normalized_shape, dtype=dtype,
-                                                   device=device))
-            if bias:
-                self.bias = Parameter(creation.empty(self.normalized_shape, dtype=dtype,
-                                                     device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -300,15 +292,7 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         dtype = backend.to_dtype(dtype)
-        if affine:
-            self.weight = Parameter(creation.empty(num_channels, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.empty(num_channels, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_channels, affine, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import grad_mode
 from .function import _FREED_MESSAGE, check_versions
+from . import hooks
 from .hooks import run_tensor_hooks
 from .tensor import Tensor
 
@@ -93,7 +94,8 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 continue
             if node.freed:
                 raise RuntimeError(_FREED_MESSAGE.format(node.fn.__name__))
-            _run_output_hooks(node, out_grads)
+            if hooks.any_registered:
+                _run_output_hooks(node, out_grads)
             _deliver_retained(node, out_grads, capture)
             in_grads = _call_backward(node, out_grads, create_graph)
             for t, g in zip(node.inputs, in_grads):
@@ -110,7 +112,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 _free(node)
         delivered = set()
         for t, g, *summed in leaf_grads.values():
-            hooked = run_tensor_hooks(t, g)
+            hooked = run_tensor_hooks(t, g) if hooks.any_registered else g
             if hooked is not g:  # a hook's result may be shared: .grad gets its own copy
                 g, summed = (hooked if create_graph else hooked.copy()), [True]
             if capture is not None:

@@ -28,6 +28,10 @@ class RemovableHandle:
         self.remove()
 
 
+# Set by the first register_hook: until then the engine skips looking for hooks at all.
+any_registered = False
+
+
 def run_tensor_hooks(t, g):
     """``g`` after the hooks registered on tensor ``t`` (in registration order).
 

@@ -220,7 +220,7 @@ class Tensor(OpMethods):
         tensor([20., 40.])
         >>> h.remove()
         """
-        from .hooks import RemovableHandle
+        from . import hooks as _hooks
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
                                "not require grad")
@@ -229,8 +229,9 @@ class Tensor(OpMethods):
         hooks = getattr(self, "_hooks", None)
         if hooks is None:
             hooks = self._hooks = {}
-        handle = RemovableHandle(hooks)
+        handle = _hooks.RemovableHandle(hooks)
         hooks[handle.id] = hook
+        _hooks.any_registered = True
         return handle
 
     # ------------------------------------------------------------ in place

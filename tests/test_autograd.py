@@ -386,3 +386,23 @@ def test_repr_like_pytorch():
     assert repr(shendu.tensor(0.5)) == "tensor(0.5000)"
     x = shendu.tensor([1.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+
+
+@pytest.mark.parametrize("make", [lambda x: x, lambda x: x * 1, lambda x: x + 0,
+                                  lambda x: x.reshape(2, 3), lambda x: x.reshape(6)[:6]
+                                  .reshape(2, 3)], ids=["leaf", "mul", "add", "reshape",
+                                                        "slice"])
+def test_the_callers_gradient_is_never_written_nor_shared(make):
+    """backward(gradient=g) does not copy g up front; whatever could alias it (a leaf's
+    .grad, an autograd.grad result, a view of g passed through) gets a copy."""
+    x = shendu.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    g = shendu.tensor(np.full((2, 3), 2.0, np.float32))
+    make(x).backward(g)
+    x.grad.data[...] = 7
+    make(x).backward(g)  # accumulates into .grad
+    x.grad.data[...] = 7
+    gx, = shendu.autograd.grad(make(x), x, g)
+    gx.data[...] = 9
+    gy, = shendu.autograd.grad(make(x), x, g, create_graph=True)
+    gy.data[...] = 9
+    np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 2.0, np.float32))

@@ -13,9 +13,17 @@ import numpy as np
 import pytest
 
 import shendu
-from shendu import parallel
+from shendu import kernels, parallel
 
 BIG = (613, 701)  # 429,713 elements: above the thresholds, rows not a power of two
+
+
+@pytest.fixture(autouse=True)
+def numpy_code_only():
+    """These tests are about the NumPy code's blocks and threads: the compiled kernels
+    (shendu.kernels, tests/test_kernels.py) stay out of the way."""
+    with kernels.disabled():
+        yield
 
 
 @pytest.fixture

@@ -59,7 +59,19 @@ def _check_root(t, g):
     if g.shape != t.data.shape:
         raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the output has shape "
                            f"{t.shape}: they must match")
-    return g.copy()
+    return g  # not copied: see ``foreign`` in run_backward
+
+
+def _bases(a):
+    """``a`` and the arrays whose memory it views (``a.base``, its base, ...)."""
+    while a is not None:
+        yield a
+        a = getattr(a, "base", None)
+
+
+def _own(g, foreign):
+    """``g``, or a copy if it is (a view of) one of the caller's gradient arrays."""
+    return g.copy() if any(id(a) in foreign for a in _bases(g)) else g
 
 
 def _add(a, b):
@@ -74,9 +86,13 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     ``autograd.grad``).
     """
     seeds = [_check_root(t, g) for t, g in zip(roots, grads)]
+    # The caller's gradient arrays are read, never written, and never become a .grad
+    # (or an autograd.grad result) themselves: those get a copy. (Copying them up front
+    # cost a full pass over memory on every backward of a big output.)
+    foreign = {id(a) for s, g in zip(seeds, grads) if g is not None for a in _bases(s)}
     with grad_mode.set_grad_enabled(create_graph):
-        if create_graph:
-            seeds = [Tensor._make(g) for g in seeds]
+        if create_graph:  # the seeds become graph tensors: they get their own copies
+            seeds = [Tensor._make(g.copy() if id(g) in foreign else g) for g in seeds]
         buffers = {}
         leaf_grads = {}
         for t, g in zip(roots, seeds):
@@ -96,7 +112,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 raise RuntimeError(_FREED_MESSAGE.format(node.fn.__name__))
             if hooks.any_registered:
                 _run_output_hooks(node, out_grads)
-            _deliver_retained(node, out_grads, capture)
+            _deliver_retained(node, out_grads, capture, foreign)
             in_grads = _call_backward(node, out_grads, create_graph)
             for t, g in zip(node.inputs, in_grads):
                 if g is None or t is None or not t.requires_grad:
@@ -117,11 +133,12 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 g, summed = (hooked if create_graph else hooked.copy()), [True]
             if capture is not None:
                 if id(t) in capture:
-                    capture[id(t)] = g
+                    capture[id(t)] = _own(g, foreign)
             else:
                 # An array made by our own sum, or fresh from a backward and not handed to
-                # another leaf, can become .grad as is; anything else is copied.
-                owned = bool(summed) or (getattr(g, "base", 0) is None and id(g) not in delivered)
+                # another leaf (nor the caller's), can become .grad as is; else a copy.
+                owned = bool(summed) or (getattr(g, "base", 0) is None and id(g) not in delivered
+                                         and id(g) not in foreign)
                 delivered.add(id(g))
                 _accumulate(t, g, create_graph, owned)
 
@@ -147,7 +164,7 @@ def _run_output_hooks(node, out_grads):
             out_grads[idx] = run_tensor_hooks(t, out_grads[idx])
 
 
-def _deliver_retained(node, out_grads, capture):
+def _deliver_retained(node, out_grads, capture, foreign=()):
     """Give non-leaf tensors their gradient: ``retain_grad()`` ones, or captured ones."""
     for idx, ref in enumerate(node._outs):
         g = out_grads[idx]
@@ -156,7 +173,7 @@ def _deliver_retained(node, out_grads, capture):
             continue
         if capture is not None:
             if id(t) in capture:
-                capture[id(t)] = g
+                capture[id(t)] = _own(g, foreign)
         elif t._retains_grad:
             _accumulate(t, g, isinstance(g, Tensor))
 

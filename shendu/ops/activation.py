@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .. import parallel
+from .. import kernels, parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ._util import normalize_axes, pick_axis
@@ -609,7 +609,8 @@ class Softmax(Function):
         z, ax = _with_axis(x, axis)
         y = xp.empty(z.shape, z.dtype)
         with np.errstate(invalid="ignore"):  # slices of -inf give nan, as in PyTorch
-            _along_axis(lambda z, ax, out: _softmax_into(xp, z, ax, out), ax, z, out=y)
+            _along_axis(lambda z, ax, out: _softmax_into(xp, z, ax, out), ax, z, out=y,
+                        compiled=kernels.softmax)
         y = y.reshape(x.shape)
         ctx.save_for_backward(y)
         return y
@@ -621,7 +622,8 @@ class Softmax(Function):
             return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None
         xp = ctx.xp
         return _along_axis(lambda g, y, ax, out: _softmax_grad_into(xp, g, y, ax, out),
-                           ctx.axis, g, y, out=xp.empty(y.shape, y.dtype)), None
+                           ctx.axis, g, y, out=xp.empty(y.shape, y.dtype),
+                           compiled=kernels.softmax_grad), None
 
 
 # The array kernels write into ``out`` in place: no temporaries, and (through
@@ -652,7 +654,8 @@ class LogSoftmax(Function):
         z, ax = _with_axis(x, axis)
         y = xp.empty(z.shape, z.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):  # -inf slices: nan, as PyTorch
-            _along_axis(lambda z, ax, out: _log_softmax_into(xp, z, ax, out), ax, z, out=y)
+            _along_axis(lambda z, ax, out: _log_softmax_into(xp, z, ax, out), ax, z, out=y,
+                        compiled=kernels.log_softmax)
         y = y.reshape(x.shape)
         ctx.save_for_backward(y)
         return y
@@ -664,7 +667,8 @@ class LogSoftmax(Function):
         if ctx.tensor_mode:
             return g - xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None
         return _along_axis(lambda g, y, ax, out: _log_softmax_grad_into(xp, g, y, ax, out),
-                           ctx.axis, g, y, out=xp.empty(y.shape, y.dtype)), None
+                           ctx.axis, g, y, out=xp.empty(y.shape, y.dtype),
+                           compiled=kernels.log_softmax_grad), None
 
 
 def _log_softmax_into(xp, z, axis, out):
@@ -680,11 +684,14 @@ def _log_softmax_grad_into(xp, g, y, axis, out):
     xp.subtract(g, out, out=out)
 
 
-def _along_axis(kernel, axis, *arrays, out):
+def _along_axis(kernel, axis, *arrays, out, compiled=None):
     """``kernel(*arrays, axis, out=out)``. Along the last axis of big arrays it runs on
     blocks of rows that stay in the cache, shared among threads: softmax's five passes
-    then cost about one trip through memory."""
+    then cost about one trip through memory. ``compiled(*arrays, out)`` does the same
+    work in one fused loop per row (numba, :mod:`shendu.kernels`) where it applies."""
     if axis is not None and axis == arrays[0].ndim - 1:
+        if compiled is not None and kernels.accepts(*arrays, out):
+            return compiled(*arrays, out)
         return parallel.rowwise(lambda *blocks, out: kernel(*blocks, -1, out), *arrays,
                                 out=out)
     kernel(*arrays, axis, out)

@@ -1,0 +1,178 @@
+"""numba-compiled row kernels for :mod:`shendu.kernels` (imported only when numba is
+installed and a kernel is first needed; read :mod:`shendu.kernels` first).
+
+Every kernel takes C-contiguous float32 arrays of shape ``(rows, n)`` and writes its
+result into ``out``. Each row is read once from memory and worked on in the cache.
+
+exp. numba turns ``math.exp`` into one scalar call per element (it vectorizes it only
+with Intel's SVML), which is slower than NumPy's own SIMD ``exp``. So exp is written
+here the way vector math libraries write it, in plain arithmetic the compiler turns
+into SIMD code::
+
+    e^z = 2^n * e^r,   n = round(z / ln 2),   r = z - n ln 2  in [-ln2/2, ln2/2]
+
+``r`` is computed in two steps (``ln 2 = LN2_HI + LN2_LO``, LN2_HI with few bits, so
+``n * LN2_HI`` is exact), ``e^r`` by Cephes' degree-7 polynomial, and ``2^n`` by
+writing ``n + 127`` into the exponent bits of a float32: within 1.5 units in the last
+place of the true value (tests/test_kernels.py). Inputs below -88 give exactly 0 (like
+e^-inf); NaN stays NaN. Sums are taken in float64.
+
+Fast-math. The loops may use fused multiply-adds and reciprocals, and sums and
+maxima may be reordered into SIMD lanes (``reassoc``), but infinities and NaN keep
+their IEEE meaning (no ``nnan``/``ninf``): a row whose result is not finite is
+recomputed by the plain formula (``_softmax_row_ieee``), so ``-inf``/``inf``/NaN rows
+give what NumPy and PyTorch give.
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+_ELEM = {"nsz", "arcp", "contract", "afn"}  # IEEE inf/nan semantics are kept
+_SUM = _ELEM | {"reassoc"}                 # reductions may be split into SIMD lanes
+
+_f = np.float32
+_LOG2E = _f(1.4426950408889634)
+_LN2_HI, _LN2_LO = _f(0.693359375), _f(-2.12194440e-4)
+_LO, _HI = _f(-88.0), _f(88.0)  # e^-88 is below float32's smallest normal number
+_C0, _C1, _C2 = _f(1.9875691500e-4), _f(1.3981999507e-3), _f(8.3334519073e-3)
+_C3, _C4, _C5 = _f(4.1665795894e-2), _f(1.6666665459e-1), _f(5.0000001201e-1)
+
+
+def _njit(flags=None):
+    return numba.njit(fastmath=flags or False, nogil=True, cache=True,
+                      error_model="numpy", boundscheck=False)
+
+
+@_njit(_ELEM)
+def _exp_parts(t, shift, mant, bits):
+    """e^(t[j] - shift) = mant[j] * (bits[j] read as a float32)."""
+    for j in range(t.size):
+        z = t[j] - shift
+        z = z if not (z < _LO) else _LO  # -inf -> -88; NaN fails both tests and stays
+        z = z if not (z > _HI) else _HI
+        n = np.floor(z * _LOG2E + _f(0.5))
+        r = (z - n * _LN2_HI) - n * _LN2_LO
+        p = (((((_C0 * r + _C1) * r + _C2) * r + _C3) * r + _C4) * r + _C5) * r * r
+        mant[j] = p + r + _f(1.0)
+        k = n if n > _f(-127.0) else _f(-127.0)  # -127: the float with bits 0, i.e. 0.0
+        bits[j] = (np.int32(k) + 127) << 23
+
+
+@_njit(_SUM)
+def _scale_sum(mant, scale, out):
+    """out = mant * scale; returns sum(out) (summed in float64, as are all sums here:
+    float32 lanes would lose more than NumPy's pairwise summation)."""
+    s = 0.0
+    for j in range(mant.size):
+        v = mant[j] * scale[j]
+        out[j] = v
+        s += v
+    return s
+
+
+@_njit(_SUM)
+def _row_max(x):
+    m = x[0]  # NaN first: m stays NaN, the row is redone by the plain formula
+    for j in range(1, x.size):
+        m = x[j] if x[j] > m else m
+    return m
+
+
+@_njit(_SUM)
+def _row_sum(x):
+    s = 0.0
+    for j in range(x.size):
+        s += x[j]
+    return s
+
+
+@_njit(_SUM)
+def _row_dot(a, b):
+    s = 0.0
+    for j in range(a.size):
+        s += np.float64(a[j]) * b[j]
+    return s
+
+
+@_njit()
+def _softmax_row_ieee(x, out):
+    """The plain formula, no fast-math: rows with inf or NaN end here."""
+    m = np.max(x)
+    s = _f(0.0)
+    for j in range(x.size):
+        out[j] = math.exp(x[j] - m)
+        s += out[j]
+    for j in range(x.size):
+        out[j] = out[j] / s
+
+
+@_njit()
+def _log_softmax_row_ieee(x, out):
+    m = np.max(x)
+    s = _f(0.0)
+    for j in range(x.size):
+        s += math.exp(x[j] - m)
+    c = _f(math.log(s))
+    for j in range(x.size):
+        out[j] = (x[j] - m) - c
+
+
+@_njit(_ELEM)
+def softmax_rows(x, out):
+    """out[i] = e^(x[i] - max) / sum(e^(x[i] - max))"""
+    n = x.shape[1]
+    mant, bits = np.empty(n, np.float32), np.empty(n, np.int32)
+    scale = bits.view(np.float32)
+    for i in range(x.shape[0]):
+        m = _row_max(x[i])
+        _exp_parts(x[i], m, mant, bits)
+        s = _scale_sum(mant, scale, out[i])
+        if s >= 1.0 and s < np.inf:  # the maximum itself adds e^0 = 1
+            inv = _f(1.0 / s)
+            for j in range(n):
+                out[i, j] *= inv
+        else:
+            _softmax_row_ieee(x[i], out[i])
+
+
+@_njit(_ELEM)
+def softmax_grad_rows(g, y, out):
+    """out[i] = y[i] * (g[i] - sum(g[i] * y[i]))"""
+    for i in range(y.shape[0]):
+        d = _f(_row_dot(g[i], y[i]))
+        for j in range(y.shape[1]):
+            out[i, j] = (g[i, j] - d) * y[i, j]
+
+
+@_njit(_ELEM)
+def log_softmax_rows(x, out):
+    """out[i] = (x[i] - max) - log(sum(e^(x[i] - max)))"""
+    n = x.shape[1]
+    mant, bits = np.empty(n, np.float32), np.empty(n, np.int32)
+    scale = bits.view(np.float32)
+    for i in range(x.shape[0]):
+        m = _row_max(x[i])
+        _exp_parts(x[i], m, mant, bits)
+        s = _scale_sum(mant, scale, mant)
+        if s >= 1.0 and s < np.inf:
+            c = _f(math.log(s))
+            for j in range(n):
+                out[i, j] = (x[i, j] - m) - c
+        else:
+            _log_softmax_row_ieee(x[i], out[i])
+
+
+@_njit(_ELEM)
+def log_softmax_grad_rows(g, y, out):
+    """out[i] = g[i] - e^y[i] * sum(g[i])"""
+    n = y.shape[1]
+    mant, bits = np.empty(n, np.float32), np.empty(n, np.int32)
+    scale = bits.view(np.float32)
+    for i in range(y.shape[0]):
+        sg = _f(_row_sum(g[i]))
+        _exp_parts(y[i], _f(0.0), mant, bits)
+        for j in range(n):
+            out[i, j] = g[i, j] - (mant[j] * scale[j]) * sg

@@ -1,8 +1,9 @@
 """numba-compiled row kernels for :mod:`shendu.kernels` (imported only when numba is
 installed and a kernel is first needed; read :mod:`shendu.kernels` first).
 
-Every kernel takes C-contiguous float32 arrays of shape ``(rows, n)`` and writes its
-result into ``out``. Each row is read once from memory and worked on in the cache.
+Every kernel takes C-contiguous float32 arrays and writes its result into ``out``: the
+softmax kernels arrays of shape ``(rows, n)``, each row read once from memory and worked
+on in the cache; the elementwise ones (exp, tanh) flat arrays, in chunks of 2048.
 
 exp. numba turns ``math.exp`` into one scalar call per element (it vectorizes it only
 with Intel's SVML), which is slower than NumPy's own SIMD ``exp``. So exp is written
@@ -176,3 +177,66 @@ def log_softmax_grad_rows(g, y, out):
         _exp_parts(y[i], _f(0.0), mant, bits)
         for j in range(n):
             out[i, j] = g[i, j] - (mant[j] * scale[j]) * sg
+
+
+_EXP_LO = _f(-87.3)  # below: e^x is subnormal (or 0), left to math.exp
+_CHUNK = 2048        # elements per step of the elementwise kernels (stays in L1)
+
+
+@_njit(_SUM | {"nnan"})
+def _inside(x, lo, hi):
+    """Whether all of x lie in [lo, hi]. NaN may answer either way (``nnan`` lets the
+    compiler use SIMD min/max): it needs no fix-up, the polynomial gives NaN for it."""
+    mn, mx = lo, hi
+    for j in range(x.size):
+        mn = x[j] if x[j] < mn else mn
+        mx = x[j] if x[j] > mx else mx
+    return mn >= lo and mx <= hi
+
+
+@_njit(_ELEM)
+def exp_flat(x, out):
+    """out = e^x for flat arrays: the polynomial in chunks, then the rare elements
+    outside [-87.3, 88] (overflow to inf, subnormal results) by ``math.exp``."""
+    bits = np.empty(_CHUNK, np.int32)
+    scale = bits.view(np.float32)
+    for s in range(0, x.size, _CHUNK):
+        xs, o = x[s:s + _CHUNK], out[s:s + _CHUNK]
+        _exp_parts(xs, _f(0.0), o, bits)
+        for j in range(o.size):
+            o[j] *= scale[j]
+        if not _inside(xs, _EXP_LO, _HI):
+            for j in range(xs.size):
+                if xs[j] < _EXP_LO or xs[j] > _HI:
+                    o[j] = math.exp(xs[j])
+
+
+_T0, _T1, _T2 = _f(-5.70498872745e-3), _f(2.06390887954e-2), _f(-5.37397155531e-2)
+_T3, _T4 = _f(1.33314422036e-1), _f(-3.33332819422e-1)
+
+
+@_njit(_ELEM)
+def tanh_flat(x, out):
+    """out = tanh x for flat arrays (Cephes' tanhf): for |x| < 0.625 an odd polynomial,
+    else sign(x) (1 - 2 / (e^(2|x|) + 1)) with the exp above. inf gives +-1, NaN NaN."""
+    twice, bits = np.empty(_CHUNK, np.float32), np.empty(_CHUNK, np.int32)
+    scale = bits.view(np.float32)
+    for s in range(0, x.size, _CHUNK):
+        xs, o = x[s:s + _CHUNK], out[s:s + _CHUNK]
+        for j in range(xs.size):
+            twice[j] = _f(2.0) * abs(xs[j])
+        # (into another buffer: in place, the compiler could not prove the loop SIMD-safe)
+        _exp_parts(twice[:xs.size], _f(0.0), o, bits)
+        for j in range(xs.size):
+            a = abs(xs[j])
+            big = _f(1.0) - _f(2.0) / (o[j] * scale[j] + _f(1.0))
+            z = a * a
+            small = ((((_T0 * z + _T1) * z + _T2) * z + _T3) * z + _T4) * z * a + a
+            o[j] = math.copysign(small if a < _f(0.625) else big, xs[j])  # -0 stays -0
+
+
+@_njit(_ELEM)
+def tanh_grad_flat(g, y, out):
+    """out = g (1 - y^2)"""
+    for j in range(y.size):
+        out[j] = g[j] * (_f(1.0) - y[j] * y[j])

@@ -1,6 +1,7 @@
-"""shendu.kernels: the numba-compiled softmax / log_softmax rows agree with the NumPy
-code (the reference, tested everywhere else) and with PyTorch, keep inf/NaN semantics,
-give the same bits for any number of threads, and can be switched off.
+"""shendu.kernels: the numba-compiled softmax / log_softmax rows and exp / tanh agree with
+the NumPy code (the reference, tested everywhere else) and with PyTorch, are within 1.5
+units in the last place of float64 references, keep inf/NaN semantics, give the same
+bits for any number of threads, and can be switched off.
 
 Skipped without numba (``pip install "shendu[jit]"``); the NumPy code is then all there is.
 """
@@ -117,6 +118,49 @@ def test_exp_within_one_ulp():
     assert got[-3] == 1.0
 
 
+def _ulps(got, x, f64):
+    want = f64(x.astype(np.float64))
+    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    return np.abs(got.astype(np.float64) - want) / spacing
+
+
+EDGES = [np.inf, -np.inf, np.nan, 0.0, -0.0, 88.0, 88.5, 88.72, 88.73, 100.0, -87.3, -87.4,
+         -103.9, -104.0, 0.625, -0.625, 0.6249999, 1e-30, -1e-30]
+
+
+@pytest.mark.parametrize("n", [1, 7, 2047, 2049, 5000])  # around the 2048-element chunks
+@pytest.mark.parametrize("op", ["exp", "tanh"])
+def test_elementwise_kernels_at_edges_and_chunk_boundaries(small_too, op, n):
+    rng = np.random.default_rng(n)
+    x = np.concatenate([EDGES, 20 * rng.standard_normal(n)]).astype(np.float32)[:n + 19]
+    with np.errstate(all="ignore"):
+        got = getattr(shendu, op)(shendu.tensor(x)).numpy()
+        with kernels.disabled():
+            want = getattr(shendu, op)(shendu.tensor(x)).numpy()
+    assert got.dtype == np.float32 and got.shape == x.shape
+    np.testing.assert_allclose(got, want, rtol=3e-7, atol=0)  # inf, nan, 0 exactly
+    assert (np.signbit(got) == np.signbit(want)).all()        # -0.0 stays -0.0
+
+
+@pytest.mark.parametrize("op, f64, lo, hi", [("exp", np.exp, -87.3, 88.72),
+                                             ("tanh", np.tanh, -12.0, 12.0)])
+def test_elementwise_kernels_within_1_5_ulps(op, f64, lo, hi):
+    x = np.concatenate([np.linspace(lo, hi, 1_000_001), np.geomspace(1e-30, 1, 20001),
+                        -np.geomspace(1e-30, 1, 20001)]).astype(np.float32)
+    assert kernels.accepts(x)
+    got = getattr(shendu, op)(shendu.tensor(x)).numpy()
+    assert _ulps(got, x, f64).max() <= 1.5
+
+
+def test_tanh_gradient_kernel(small_too):
+    rng = np.random.default_rng(5)
+    a, g = rng.standard_normal((2, 3001)).astype(np.float32)
+    x = shendu.tensor(a, requires_grad=True)
+    shendu.tanh(x).backward(shendu.tensor(g))
+    y = np.tanh(a.astype(np.float64))
+    np.testing.assert_allclose(x.grad.numpy(), g * (1 - y * y), rtol=2e-6, atol=1e-7)
+
+
 def test_same_bits_for_any_number_of_threads():
     rng = np.random.default_rng(1)
     a = (4 * rng.standard_normal((701, 613))).astype(np.float32)
@@ -126,7 +170,9 @@ def test_same_bits_for_any_number_of_threads():
         runs = []
         for n in (1, 2, 3):
             parallel.set_num_threads(n)
-            runs.append([r for op in OPS for r in _run(op, a, g)])
+            runs.append([r for op in OPS for r in _run(op, a, g)]
+                        + [shendu.exp(shendu.tensor(a)).numpy(),
+                           shendu.tanh(shendu.tensor(a)).numpy()])
     finally:
         parallel.set_num_threads(old)
     for other in runs[1:]:
@@ -169,6 +215,23 @@ def test_set_enabled_and_environment_switch(monkeypatch):
                           "print(kernels.enabled(), kernels.available())"],
                          env={"SHENDU_JIT": "0", "PATH": ""}, capture_output=True, text=True)
     assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("op", ["exp", "tanh"])
+def test_elementwise_conformance_with_torch_on_a_big_array(op):
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: the conformance "
+                                "suite needs `pip install torch==2.13.0`")
+    a = (4 * np.random.default_rng(6).standard_normal((300, 400))).astype(np.float32)
+    g = np.random.default_rng(7).standard_normal(a.shape).astype(np.float32)
+    x = shendu.tensor(a, requires_grad=True)
+    y = getattr(shendu, op)(x)
+    y.backward(shendu.tensor(g))
+    xt = torch.tensor(a, requires_grad=True)
+    yt = getattr(torch, op)(xt)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.conformance

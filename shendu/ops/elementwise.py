@@ -20,7 +20,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from .. import parallel
+from .. import kernels, parallel
 from ._util import shape_of
 
 __all__ = ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "square",
@@ -91,7 +91,10 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = parallel.elementwise(ctx.xp.exp, x)
+        if kernels.accepts(x):  # numba installed: one compiled loop (shendu.kernels)
+            y = kernels.exp(x, np.empty_like(x))
+        else:
+            y = parallel.elementwise(ctx.xp.exp, x)
         ctx.save_for_backward(y)
         return y
 
@@ -539,7 +542,10 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = parallel.elementwise(ctx.xp.tanh, x)
+        if kernels.accepts(x):  # numba installed: one compiled loop (shendu.kernels)
+            y = kernels.tanh(x, np.empty_like(x))
+        else:
+            y = parallel.elementwise(ctx.xp.tanh, x)
         ctx.save_for_backward(y)
         return y
 
@@ -548,6 +554,8 @@ class Tanh(Function):
         y, = ctx.saved_tensors
         if ctx.tensor_mode:
             return g * (1 - y * y)
+        if kernels.accepts(g, y):
+            return kernels.tanh_grad(g, y, np.empty_like(y))
         # the same in one fresh buffer: three passes, no temporaries
         out = ctx.xp.multiply(y, y, out=ctx.xp.empty_like(y))
         ctx.xp.subtract(1, out, out=out)

@@ -46,7 +46,7 @@ forward pass and times both ways.
 Run: python examples/gpt_shakespeare.py [--out examples_output] [--iters 2000] [--seed 0]
      [--samples 2] [--sample-chars 500] [--quick]
 
-Measured (2-core CPU shared with other jobs, 1 BLAS thread, 2,000 iterations):
+Measured (2-core CPU shared with other jobs, 1 thread, 2,000 iterations):
 
 ======  ==========================  ======================  ==========  =========
 seed    validation loss, every      nanoGPT-style estimate  train loss  training
@@ -54,18 +54,24 @@ seed    validation loss, every      nanoGPT-style estimate  train loss  training
 ======  ==========================  ======================  ==========  =========
 0       1.903                       1.897                   1.789       20 min
 1       1.897                       1.888                   1.772       15 min
+2       1.887                       1.891                   1.770       4.1 min
+3       1.927                       1.917                   1.786       3.7 min
+mean    1.903 +- 0.017              1.898 +- 0.013
 ======  ==========================  ======================  ==========  =========
 
-Target <= 1.88 (nanoGPT's README figure): **not met, by 0.02**. A PyTorch 2.13 replica of
-this script (the same model, initialization, optimizer groups, schedule and the very same
-batches, seed 0) ends at 1.904 over every validation window and tracked shendu's 20-batch
-estimates within 0.01 at every evaluation (2.079 vs 2.073 at iteration 1000), so the gap
-is not shendu's arithmetic; nanoGPT's single figure is a 20-batch estimate of one run,
-itself noisy by about +-0.02. Speed: 1.6-2.2 iterations/s during these runs on a machine
-under a load of 6-12; alone, side by side with the PyTorch replica (alternating rounds,
+(Seeds 0 and 1 ran under a load of 6-12 before shendu had its numba kernels; seeds 2 and
+3 with ``shendu[jit]`` installed, beside one other job: 8-9 iterations/s.)
+
+Target <= 1.88 (nanoGPT's README figure): **not met**: the mean is 1.90, and no seed was
+picked. A PyTorch 2.13 replica of this script (the same model, initialization, optimizer
+groups, schedule and the very same batches, seed 0) ends at 1.904 over every validation
+window and tracked shendu's 20-batch estimates within 0.01 at every evaluation (2.079 vs
+2.073 at iteration 1000), so the gap is not shendu's arithmetic: nanoGPT's single figure
+is one run's 20-batch estimate, about one standard deviation below the mean of this
+configuration. Speed: alone, side by side with the PyTorch replica (alternating rounds,
 medians of 5, 1 thread each) 5.3 iterations/s for shendu and 5.4 for PyTorch (ratio
-1.01). Whole script 23 min (seed 0) of which training 20 min. Generation with the KV
-cache 68 characters/s, 37 without; cached and full-pass logits agree to 1e-5.
+1.01, before the kernels). Generation with the KV cache 68 characters/s, 37 without;
+cached and full-pass logits agree to 1e-5.
 
 Sample (seed 0, after a newline, temperature 0.8, top-k 200)::
 

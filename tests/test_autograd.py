@@ -406,3 +406,41 @@ def test_the_callers_gradient_is_never_written_nor_shared(make):
     gy, = shendu.autograd.grad(make(x), x, g, create_graph=True)
     gy.data[...] = 9
     np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 2.0, np.float32))
+
+
+VIEWS = {"slice": lambda b: b[:2], "reshape": lambda b: b.reshape(3, 1),
+         "transpose": lambda b: b.reshape(1, 3).T, "detach": lambda b: b.detach(),
+         "view": lambda b: b.view(3), "unsqueeze": lambda b: b.unsqueeze(0),
+         "expand_dims_then_slice": lambda b: b[None][:, 1:]}
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_in_place_change_through_a_view_is_caught(name):
+    """Views share their base's version counter (as in PyTorch): changing the memory a
+    pending backward saved, through any view of it, raises instead of giving wrong grads."""
+    x = shendu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = shendu.ones(3)
+    y = (x * base).sum()
+    with shendu.no_grad():
+        VIEWS[name](base).mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_in_place_change_of_the_base_of_a_saved_view_is_caught():
+    x = shendu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = shendu.ones(3)
+    y = (x[1:] * base[1:]).sum()
+    base.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_a_copy_does_not_share_the_version_counter():
+    x = shendu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = shendu.ones(3)
+    y = (x * base).sum()
+    (base + 0).mul_(3)
+    base.clone().mul_(3)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])

@@ -159,12 +159,13 @@ class Function:
         record = record and grad_mode._state.enabled
         if isinstance(out, tuple):
             if not record:
-                return tuple(Tensor._make(o) for o in out)
+                return _share_versions(args, tuple(Tensor._make(o) for o in out))
             outs = tuple(Tensor._make(o, True, ctx, i) for i, o in enumerate(out))
         else:
             if not record:
-                return Tensor._make(out)
+                return _share_versions(args, (Tensor._make(out),))[0]
             outs = (Tensor._make(out, True, ctx, 0),)
+        _share_versions(args, outs)
         ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
         ctx.needs_input_grad = tuple(a is not None and a.requires_grad for a in ctx.inputs)
         ctx.out_meta = tuple((o.data.shape, o.data.dtype) for o in outs)
@@ -172,6 +173,30 @@ class Function:
         if ctx._saved:
             _remember_sources(ctx, arrays, outs)
         return outs if isinstance(out, tuple) else outs[0]
+
+
+def _root(a):
+    """The array that owns the memory ``a`` shows (``a`` itself if it owns it)."""
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+def _share_versions(args, outs):
+    """An output that shows an input's memory (a view: reshape, transpose, slicing...)
+    shares that input's version counter, so an in-place change through one is seen
+    through the other. Returns ``outs``."""
+    for o in outs:
+        d = o.data
+        if getattr(d, "base", None) is None and not any(
+                isinstance(a, Tensor) and a.data is d for a in args):
+            continue  # a fresh array: the common case
+        root = _root(d)
+        for a in args:
+            if isinstance(a, Tensor) and _root(a.data) is root:
+                o._vc = a._vc
+                break
+    return outs
 
 
 def _remember_sources(ctx, arrays, outs):

@@ -35,7 +35,7 @@ class Tensor(OpMethods):
     creation functions (``zeros``, ``randn``...). ``Tensor(data)`` works the same.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_out_index", "_version",
+    __slots__ = ("data", "requires_grad", "grad", "_node", "_out_index", "_vc",
                  "_retains_grad", "_hooks", "__weakref__")  # _hooks: set by register_hook
     __array_ufunc__ = None  # make ``ndarray * Tensor`` call Tensor.__rmul__
     __hash__ = object.__hash__
@@ -46,7 +46,7 @@ class Tensor(OpMethods):
         self.grad = None
         self._node = None
         self._out_index = 0
-        self._version = 0
+        self._vc = [0]
         self._retains_grad = False
         self.requires_grad = False
         if requires_grad:
@@ -61,11 +61,22 @@ class Tensor(OpMethods):
         t.grad = None
         t._node = node
         t._out_index = index
-        t._version = 0
+        t._vc = [0]
         t._retains_grad = False
         return t
 
     # ------------------------------------------------------------ properties
+    @property
+    def _version(self):
+        """How many times the data was changed in place. Views (reshape, transpose,
+        slices, detach...) share one counter with the tensor whose memory they show, as
+        in PyTorch, so a change through either is seen by a backward that saved the other."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._vc[0] = value
+
     @property
     def shape(self):
         """The size of each dimension, a tuple (``torch.Size`` is a tuple too)."""
@@ -187,8 +198,11 @@ class Tensor(OpMethods):
         return self
 
     def detach(self):
-        """A new tensor sharing ``data``, cut from the graph (``requires_grad=False``)."""
-        return Tensor._make(self.data)
+        """A new tensor sharing ``data`` (and its version counter), cut from the graph
+        (``requires_grad=False``)."""
+        t = Tensor._make(self.data)
+        t._vc = self._vc
+        return t
 
     def detach_(self):
         self._node = None

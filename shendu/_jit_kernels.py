@@ -63,14 +63,13 @@ def _exp_parts(t, shift, mant, bits):
 
 
 @_njit(_SUM)
-def _scale_sum(mant, scale, out):
-    """out = mant * scale; returns sum(out) (summed in float64, as are all sums here:
+def _scale_sum(mant, scale):
+    """mant *= scale; returns sum(mant) (summed in float64, as are all sums here:
     float32 lanes would lose more than NumPy's pairwise summation)."""
     s = 0.0
     for j in range(mant.size):
-        v = mant[j] * scale[j]
-        out[j] = v
-        s += v
+        mant[j] *= scale[j]
+        s += mant[j]
     return s
 
 
@@ -122,19 +121,26 @@ def _log_softmax_row_ieee(x, out):
 
 
 @_njit(_ELEM)
+def _exp_of_row(x, mant, bits):
+    """mant = e^(x - max(x)); returns (max(x), sum(mant)): the first half of softmax and
+    log_softmax. A finite row has sum >= 1 (the maximum adds e^0 = 1); any other sum
+    (inf, NaN) means the row needs the plain formula."""
+    m = _row_max(x)
+    _exp_parts(x, m, mant, bits)
+    return m, _scale_sum(mant, bits.view(np.float32))
+
+
+@_njit(_ELEM)
 def softmax_rows(x, out):
-    """out[i] = e^(x[i] - max) / sum(e^(x[i] - max))"""
+    """out[i] = e^(x[i] - max) / sum(e^(x[i] - max)); ``out`` may be ``x`` (in place)."""
     n = x.shape[1]
     mant, bits = np.empty(n, np.float32), np.empty(n, np.int32)
-    scale = bits.view(np.float32)
     for i in range(x.shape[0]):
-        m = _row_max(x[i])
-        _exp_parts(x[i], m, mant, bits)
-        s = _scale_sum(mant, scale, out[i])
-        if s >= 1.0 and s < np.inf:  # the maximum itself adds e^0 = 1
+        m, s = _exp_of_row(x[i], mant, bits)
+        if s >= 1.0 and s < np.inf:
             inv = _f(1.0 / s)
             for j in range(n):
-                out[i, j] *= inv
+                out[i, j] = mant[j] * inv
         else:
             _softmax_row_ieee(x[i], out[i])
 
@@ -150,14 +156,11 @@ def softmax_grad_rows(g, y, out):
 
 @_njit(_ELEM)
 def log_softmax_rows(x, out):
-    """out[i] = (x[i] - max) - log(sum(e^(x[i] - max)))"""
+    """out[i] = (x[i] - max) - log(sum(e^(x[i] - max))); ``out`` may be ``x``."""
     n = x.shape[1]
     mant, bits = np.empty(n, np.float32), np.empty(n, np.int32)
-    scale = bits.view(np.float32)
     for i in range(x.shape[0]):
-        m = _row_max(x[i])
-        _exp_parts(x[i], m, mant, bits)
-        s = _scale_sum(mant, scale, mant)
+        m, s = _exp_of_row(x[i], mant, bits)
         if s >= 1.0 and s < np.inf:
             c = _f(math.log(s))
             for j in range(n):

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
@@ -89,13 +90,22 @@ def accepts(*arrays):
     return (_enabled and isinstance(first, np.ndarray) and first.ndim >= 1
             and first.size >= MIN_ELEMENTS and first.shape[-1] > 0
             and all(type(a) is np.ndarray and a.dtype == np.float32
-                    and a.shape == first.shape and a.flags.c_contiguous for a in arrays))
+                    and a.shape == first.shape and a.flags.c_contiguous for a in arrays)
+            and _kernels() is not None)
 
 
 def _kernels():
-    global _compiled
+    """The compiled module, imported on first use. If numba is installed but cannot be
+    imported (e.g. it does not support this NumPy), warn once and use the NumPy code."""
+    global _compiled, _enabled, _available
     if _compiled is None:
-        from . import _jit_kernels
+        try:
+            from . import _jit_kernels
+        except Exception as e:  # noqa: BLE001 - any failure: fall back, never break an op
+            warnings.warn(f"shendu.kernels: numba is installed but failed to load ({e}); "
+                          "using the NumPy code", RuntimeWarning, stacklevel=3)
+            _enabled = _available = False
+            return None
         _compiled = _jit_kernels
     return _compiled
 

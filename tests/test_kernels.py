@@ -259,3 +259,27 @@ def test_row_kernels_may_write_in_place(small_too, name):
         got = getattr(kernels, name)(b, b)
     assert got is b
     np.testing.assert_array_equal(got, want)
+
+
+def test_a_numba_that_fails_to_load_falls_back_to_numpy_code(monkeypatch):
+    """numba installed but broken (say, too old for this NumPy): one warning, then the
+    NumPy code; an op never fails because of the kernels."""
+    import builtins
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "_jit_kernels" or name.endswith("._jit_kernels") or (
+                args and args[2] and "_jit_kernels" in args[2]):
+            raise ImportError("Numba needs NumPy 2.3 or less")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(kernels, "_compiled", None)
+    monkeypatch.setattr(kernels, "_enabled", True)
+    monkeypatch.setattr(kernels, "_available", True)
+    monkeypatch.delitem(sys.modules, "shendu._jit_kernels")
+    monkeypatch.setattr(builtins, "__import__", broken)
+    a = np.random.default_rng(8).standard_normal((300, 200)).astype(np.float32)
+    with pytest.warns(RuntimeWarning, match="failed to load"):
+        y = shendu.softmax(shendu.tensor(a), dim=-1).numpy()
+    assert not kernels.enabled() and not kernels.available()
+    np.testing.assert_allclose(y.sum(-1), 1, rtol=1e-5)

@@ -1,8 +1,14 @@
 """Doctests in shendu/ see ``shendu`` and ``np`` without importing them, and start seeded."""
+import importlib.util
+
 import numpy as np
 import pytest
 
 import shendu
+
+# the numba kernels' module imports numba: without the `jit` extra there is nothing to
+# collect there (tests/test_kernels.py skips with the install hint)
+collect_ignore = [] if importlib.util.find_spec("numba") else ["shendu/_jit_kernels.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ Measured on a shared 2-vCPU VM (ranges over several runs, shendu / PyTorch):
 
 On 2 threads the elementwise chain misses its target: PyTorch's OpenMP threads speed up
 the memory-bound multiplies and adds of the backward; NumPy ops split over Python threads
-do not get faster here (numba kernels on an OpenMP pool would be the fix).
+do not get faster here (numba kernels on an OpenMP pool are the likely fix).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ C loop with its own temporaries. PyTorch runs one fused loop per row. Cache-bloc
 (:func:`shendu.parallel.rowwise`) keeps the passes out of main memory, but softmax of a
 (4096, 1000) float32 array forward and backward still costs ~2.5x PyTorch's time. A
 compiled loop that does all passes on a row while it sits in the cache closes that gap
-(~0.95x, benchmarks/ops.py).
+(~1x, benchmarks/ops.py).
 
 NumPy's float32 ``exp`` and ``tanh`` take 2-6 ns an element on CPUs without AVX-512
 (PyTorch's ~1 ns); the kernels' own SIMD exp (range reduction and a polynomial) about 1 ns,
@@ -15,10 +15,10 @@ and at least as accurate (within 1.5 units in the last place).
 What. With numba installed (``pip install "shendu[jit]"``), ``softmax``, ``log_softmax``
 and their gradients along the last axis, and ``exp``, ``tanh`` and tanh's gradient, on big
 (>= ``MIN_ELEMENTS``) C-contiguous float32 NumPy arrays run the kernels of
-:mod:`shendu._jit_kernels`, split over the threads of :mod:`shendu.parallel`. Everything else -- no numba, ``SHENDU_JIT=0``, float64 (gradient
-checks), CuPy arrays, small arrays -- runs the NumPy code, which stays the reference:
-the kernels agree with it to a few units in the last place (tests/test_kernels.py), and
-give the same inf/NaN results.
+:mod:`shendu._jit_kernels`, split over the threads of :mod:`shendu.parallel`. Everything
+else -- no numba, ``SHENDU_JIT=0``, float64 (gradient checks), CuPy arrays, small arrays
+-- runs the NumPy code, which stays the reference: the kernels agree with it to a few
+units in the last place (tests/test_kernels.py), and give the same inf/NaN results.
 
 The first call compiles the kernels (a few seconds); numba caches them on disk, so
 later processes load them in milliseconds.
@@ -42,8 +42,8 @@ import numpy as np
 from . import parallel
 
 __all__ = ["available", "enabled", "set_enabled", "disabled", "accepts", "exp", "tanh",
-           "tanh_grad", "softmax",
-           "softmax_grad", "log_softmax", "log_softmax_grad", "MIN_ELEMENTS"]
+           "tanh_grad", "softmax", "softmax_grad", "log_softmax", "log_softmax_grad",
+           "MIN_ELEMENTS"]
 
 MIN_ELEMENTS = 32 * 1024  # below this, calling into a kernel costs more than it saves
 

@@ -6,6 +6,8 @@ accumulate. That scatter-add is one ``add.at`` over the flat positions
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -28,22 +30,34 @@ def _scatter_rows(xp, g, indices, num_embeddings, padding_idx):
 
 
 class Embedding(Function):
-    """y[p] = W[idx[p]];   dL/dW[k] = sum_{p : idx[p] = k} g[p]   (0 for padding_idx)"""
+    """y[p] = W[idx[p]];   dL/dW[k] = sum_{p : idx[p] = k} g[p]   (0 for padding_idx)
+
+    With ``scale_grad_by_freq`` each g[p] is first divided by how often idx[p] occurs in
+    the batch, so a frequent id does not get a gradient many times the size of a rare one.
+    """
     double_backward = True
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
         ctx.indices = indices
         ctx.num_embeddings = weight.shape[0]
         ctx.padding_idx = padding_idx
+        ctx.inverse_counts = None
+        if scale_grad_by_freq:  # 1 / count of each position's id: (..., 1)
+            counts = ctx.xp.bincount(indices.reshape(-1), minlength=weight.shape[0])
+            ctx.inverse_counts = (1.0 / counts[indices])[..., None].astype(weight.dtype)
         return weight[indices]
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.inverse_counts is not None:
+            inv = ctx.inverse_counts
+            g = g * (Tensor._make(inv) if isinstance(g, Tensor) else inv)
         if isinstance(g, Tensor):  # double backward: the scatter is itself differentiable
             return EmbeddingBackward.apply(g, ctx.indices, ctx.num_embeddings,
-                                           ctx.padding_idx), None, None
-        return _scatter_rows(ctx.xp, g, ctx.indices, ctx.num_embeddings, ctx.padding_idx), None, None
+                                           ctx.padding_idx), None, None, None
+        return (_scatter_rows(ctx.xp, g, ctx.indices, ctx.num_embeddings, ctx.padding_idx),
+                None, None, None)
 
 
 class EmbeddingBackward(Function):
@@ -69,7 +83,23 @@ class EmbeddingBackward(Function):
         return out, None, None, None
 
 
-def embedding(input, weight, padding_idx=None):
+def _renorm_rows_(weight, idx, max_norm, norm_type):
+    """In place, without recording a graph: every row of ``weight`` that ``idx`` uses and
+    whose ``norm_type``-norm exceeds ``max_norm`` is scaled to norm ``max_norm`` (times
+    ``max_norm / (norm + 1e-7)``, as PyTorch's ``embedding_renorm_``)."""
+    xp = weight.xp
+    rows = xp.unique(idx.reshape(-1))
+    w = weight.data[rows]
+    norms = xp.linalg.norm(w.astype(np.float64), ord=norm_type, axis=1)
+    over = norms > max_norm
+    if bool(over.any()):
+        scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
+        weight.data[rows[over]] = w[over] * scale[:, None]
+    weight._version += 1  # an in-place change, whether or not a row moved (as PyTorch)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
     """Look up rows of ``weight``: ``weight[input]`` (PyTorch's ``F.embedding``).
 
     Parameters
@@ -78,6 +108,14 @@ def embedding(input, weight, padding_idx=None):
     weight : Tensor (num_embeddings, embedding_dim)
     padding_idx : int, optional
         The row for this id gets no gradient (it stays as initialized, usually 0).
+    max_norm : float, optional
+        Before the lookup, every row the input uses whose ``norm_type``-norm is above
+        ``max_norm`` is rescaled, **in place in weight**, to norm ``max_norm``.
+    norm_type : float, the p of the p-norm for ``max_norm`` (2: Euclidean; ``inf`` works)
+    scale_grad_by_freq : bool
+        Divide each position's gradient by how often its id occurs in ``input``.
+    sparse : must be False: shendu has no sparse gradients (the gradient is a dense
+        ``(num_embeddings, embedding_dim)`` array, which every optimizer takes)
 
     Returns
     -------
@@ -108,4 +146,12 @@ def embedding(input, weight, padding_idx=None):
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
                              f"num_embeddings={n}")
         padding_idx = int(padding_idx) % n
-    return Embedding.apply(weight, idx, padding_idx)
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True (sparse gradients) is not supported "
+                                  "by shendu; leave sparse=False: the dense gradient works "
+                                  "with every optimizer")
+    if max_norm is not None:
+        if not max_norm > 0:
+            raise ValueError(f"embedding: max_norm must be positive, got {max_norm}")
+        _renorm_rows_(weight, idx, float(max_norm), float(norm_type))
+    return Embedding.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))

@@ -70,10 +70,10 @@ initialization, optimizer groups, schedule and the very same batches, seed 0) en
 1.904 over every validation window and tracked shendu's 20-batch estimates within 0.01
 at every evaluation (2.079 vs 2.073 at iteration 1000), so the gap is not shendu's
 arithmetic: nanoGPT's single figure is one run's 20-batch estimate, about one standard
-deviation below the mean of this configuration. Speed: alone, side by side with the PyTorch replica (alternating rounds,
-medians of 5, 1 thread each) 5.3 iterations/s for shendu and 5.4 for PyTorch (ratio
-1.01, before the kernels). Generation with the KV cache 68 characters/s, 37 without;
-cached and full-pass logits agree to 1e-5.
+deviation below the mean of this configuration. Speed: alone, side by side with the
+PyTorch replica (alternating rounds, medians of 5, 1 thread each) 5.3 iterations/s for
+shendu and 5.4 for PyTorch (ratio 1.01, before the kernels). Generation with the KV
+cache 68 characters/s, 37 without; cached and full-pass logits agree to 1e-5.
 
 Sample (seed 0, after a newline, temperature 0.8, top-k 200)::
 

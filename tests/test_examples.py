@@ -7,6 +7,7 @@ stopping restores the best weights) and that the PNGs are real images. Reaching 
 examples' full targets takes minutes and belongs to running the examples themselves.
 """
 import importlib.util
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -47,16 +48,24 @@ def assert_png(path, min_size=(300, 200)):
     assert raw.std() > 5, f"{path} looks blank"
 
 
-def wine_data_dir():
-    import os
+def data_dir_with(*files):
+    """The data folder ($SHENDU_DATA, else ../shared/data beside the repository) if it
+    holds every one of ``files`` (paths inside it; ``x.gz`` may also be there unzipped),
+    else a skip naming the missing ones."""
     if os.environ.get("SHENDU_DATA"):
-        folder = Path(os.environ["SHENDU_DATA"])
+        root = Path(os.environ["SHENDU_DATA"])
     else:
-        folder = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (folder / "wine-quality" / "winequality-red.csv").is_file():
-        pytest.skip(f"winequality-red.csv not found in {folder}/wine-quality "
-                    f"(set SHENDU_DATA to the data folder)")
-    return folder
+        root = Path(__file__).resolve().parents[2] / "shared" / "data"
+    missing = [f for f in files if not (root / f).is_file()
+               and not (f.endswith(".gz") and (root / f[:-3]).is_file())]
+    if missing:
+        pytest.skip(f"not found in {root}: {', '.join(missing)} (set SHENDU_DATA to the "
+                    "data folder)")
+    return root
+
+
+def wine_data_dir():
+    return data_dir_with("wine-quality/winequality-red.csv")
 
 
 # ---------------------------------------------------------------- optimizers_compared

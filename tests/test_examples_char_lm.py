@@ -4,24 +4,15 @@ The quick mode trains a small LSTM for 100 iterations on part of the text; reach
 example's target (validation loss <= 1.60 nats/char) takes the full 10-minute run.
 """
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_examples import assert_png, load_example
+from test_examples import assert_png, data_dir_with, load_example
 
 
 def shakespeare_data_dir():
-    if os.environ.get("SHENDU_DATA"):
-        folder = Path(os.environ["SHENDU_DATA"])
-    else:
-        folder = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (folder / "tinyshakespeare" / "input.txt").is_file():
-        pytest.skip(f"tinyshakespeare/input.txt not found in {folder} "
-                    f"(set SHENDU_DATA to the data folder)")
-    return folder
+    return data_dir_with("tinyshakespeare/input.txt")
 
 
 def test_split_and_streams(monkeypatch):

@@ -1,26 +1,18 @@
 """Smoke tests with assertions for the CNN lesson examples: image_kernels.py, digits_cnn.py
 and cnn_visualize.py (each ``main`` run with ``--quick``, its PNGs in a temporary folder).
 """
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_examples import assert_png, load_example
+from test_examples import assert_png, data_dir_with, load_example
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
 
 def mnist_data_dir():
-    if os.environ.get("SHENDU_DATA"):
-        folder = Path(os.environ["SHENDU_DATA"])
-    else:
-        folder = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (folder / "mnist" / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"MNIST not found in {folder}/mnist (set SHENDU_DATA to the data folder)")
-    return folder
+    return data_dir_with("mnist/t10k-images-idx3-ubyte.gz")
 
 
 # ---------------------------------------------------------------- image_kernels

@@ -1,24 +1,15 @@
 """Smoke test of examples/gpt_shakespeare.py (quick mode) and of its GPT's pieces."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_examples import assert_png, load_example
+from test_examples import assert_png, data_dir_with, load_example
 
 pytest.importorskip("matplotlib")
 
 
 def shakespeare_data_dir():
-    if os.environ.get("SHENDU_DATA"):
-        folder = Path(os.environ["SHENDU_DATA"])
-    else:
-        folder = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (folder / "tinyshakespeare" / "input.txt").is_file():
-        pytest.skip(f"tinyshakespeare/input.txt not found in {folder} "
-                    f"(set SHENDU_DATA to the data folder)")
-    return folder
+    return data_dir_with("tinyshakespeare/input.txt")
 
 
 @pytest.fixture

@@ -8,37 +8,27 @@ images. The full runs (>= 99% on MNIST, >= 91% on Fashion-MNIST) take many minut
 belong to running the examples themselves. Tests that read the data skip when the IDX
 files are not in the data folder.
 """
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_examples import assert_png, load_example
+from test_examples import assert_png, data_dir_with, load_example
 
 pytest.importorskip("matplotlib")
 
 
-def data_dir_with(folder):
-    """The data folder ($SHENDU_DATA, else ../shared/data beside the repository), or a
-    skip naming the missing files."""
-    if os.environ.get("SHENDU_DATA"):
-        root = Path(os.environ["SHENDU_DATA"])
-    else:
-        root = Path(__file__).resolve().parents[2] / "shared" / "data"
-    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-    missing = [n for n in names if not (root / folder / n).is_file()
-               and not (root / folder / n[:-3]).is_file()]
-    if missing:
-        pytest.skip(f"{folder} IDX files not found in {root / folder} (missing: "
-                    f"{', '.join(missing)}; set SHENDU_DATA to the data folder)")
-    return root
+IDX = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+       "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def idx_data_dir(folder):
+    """The data folder if ``folder`` holds the four IDX files, else a skip."""
+    return data_dir_with(*(f"{folder}/{name}" for name in IDX))
 
 
 # ---------------------------------------------------------------------- mnist_cnn
 def test_mnist_cnn_quick(tmp_path, monkeypatch):
-    data = data_dir_with("mnist")
+    data = idx_data_dir("mnist")
     ex = load_example("mnist_cnn", monkeypatch)
     result = ex.main(["--quick", "--out", str(tmp_path), "--data-dir", str(data),
                       "--verbose", "0"])
@@ -77,7 +67,7 @@ def test_fashion_cnn_shapes_and_modes(monkeypatch):
 
 
 def test_fashion_mnist_cnn_quick(tmp_path, monkeypatch):
-    data = data_dir_with("fashion-mnist")
+    data = idx_data_dir("fashion-mnist")
     ex = load_example("fashion_mnist_cnn", monkeypatch)
     result = ex.main(["--quick", "--out", str(tmp_path), "--data-dir", str(data)])
     history = result["history"]

@@ -5,26 +5,17 @@ clipping) and addition_seq2seq.py (encoder-decoder LSTM with and without attenti
 Each ``main`` runs with ``--quick`` (a few epochs or steps) and writes its PNGs into a
 temporary folder; the full targets are reached by running the examples themselves.
 """
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_examples import assert_png, load_example
+from test_examples import assert_png, data_dir_with, load_example
 
 pytest.importorskip("matplotlib")
 
 
 def names_data_dir():
-    if os.environ.get("SHENDU_DATA"):
-        folder = Path(os.environ["SHENDU_DATA"])
-    else:
-        folder = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (folder / "names" / "Russian.txt").is_file():
-        pytest.skip(f"names/Russian.txt not found in {folder} (set SHENDU_DATA to the data "
-                    f"folder)")
-    return folder
+    return data_dir_with("names/Russian.txt")
 
 
 # ---------------------------------------------------------------- names_rnn

@@ -37,6 +37,20 @@ def _softmax(s):
     return e / e.sum(-1, keepdims=True)
 
 
+def _assert_central_difference(loss, p, idx, eps=1e-6, atol=1e-8, nonzero=False):
+    """p.grad[idx] (from loss().backward(), already run) against the float64 central
+    difference (loss(p + eps) - loss(p - eps)) / 2 eps at that one element."""
+    old = p.data[idx]
+    p.data[idx] = old + eps
+    up = float(_np(loss()))
+    p.data[idx] = old - eps
+    down = float(_np(loss()))
+    p.data[idx] = old
+    g = _np(p.grad)[idx]
+    assert g != 0 or not nonzero
+    np.testing.assert_allclose(g, (up - down) / (2 * eps), rtol=1e-5, atol=atol)
+
+
 def _random_weights(layer, seed=1):
     """Replace the layer's weights by random ones (biases non-zero, so they are tested)."""
     rng = np.random.default_rng(seed)
@@ -309,19 +323,11 @@ def test_mha_gradients_reach_every_weight_and_match_finite_differences():
     params = mha.trainable_weights
     assert len(params) == 8
     rng = np.random.default_rng(0)
-    eps = 1e-6
     for p in params + [q_t]:
         assert p.grad is not None and np.abs(_np(p.grad)).max() > 0
-        g = _np(p.grad)
         for _ in range(2):
-            idx = tuple(rng.integers(0, n) for n in p.shape)
-            old = p.data[idx]
-            p.data[idx] = old + eps
-            up = float(_np(loss()))
-            p.data[idx] = old - eps
-            down = float(_np(loss()))
-            p.data[idx] = old
-            np.testing.assert_allclose(g[idx], (up - down) / (2 * eps), rtol=1e-5, atol=1e-8)
+            idx = tuple(int(rng.integers(0, n)) for n in p.shape)
+            _assert_central_difference(loss, p, idx)
 
 
 def test_mha_dropout_only_in_training_and_scores_returned_before_dropout():
@@ -462,18 +468,8 @@ def test_attention_gradients_reach_scale_and_concat_weight():
         return (att([q_t, _t(value)]) * shendu.tensor(r)).sum()
 
     loss().backward()
-    eps = 1e-6
     for p in att.trainable_weights + [q_t]:
-        idx = (0,) * p.ndim
-        old = p.data[idx]
-        p.data[idx] = old + eps
-        up = float(_np(loss()))
-        p.data[idx] = old - eps
-        down = float(_np(loss()))
-        p.data[idx] = old
-        g = _np(p.grad)[idx]
-        assert g != 0
-        np.testing.assert_allclose(g, (up - down) / (2 * eps), rtol=1e-5, atol=1e-9)
+        _assert_central_difference(loss, p, (0,) * p.ndim, atol=1e-9, nonzero=True)
 
 
 def test_attention_dropout_in_training_returns_the_dropped_weights_as_keras():

@@ -77,6 +77,14 @@ def _finish(ours, theirs, so, to, pairs, rng):
     compare_grads(ours, theirs, pairs, atol=ATOL, rtol=RTOL)
 
 
+def _twin_layers(name, **kw):
+    """PyTorch's ``name`` layer and shendu's, in eval mode, with the same weights."""
+    theirs = getattr(torch.nn, name)(D, HEADS, FF, **kw).eval()
+    ours = getattr(nn, name)(D, HEADS, FF, **kw).eval()
+    copy_state(theirs, ours)
+    return theirs, ours
+
+
 LAYER_GRID = list(itertools.product([False, True], ["relu", "gelu"], [False, True],
                                     [None, "bool", "float", "causal"], [None, "bool"]))
 
@@ -87,9 +95,7 @@ def test_encoder_layer(norm_first, activation, batch_first, mask_kind, pad_kind)
     rng = np.random.default_rng(0)
     kw = dict(dropout=0.1, activation=activation, batch_first=batch_first,
               norm_first=norm_first)
-    theirs = torch.nn.TransformerEncoderLayer(D, HEADS, FF, **kw).eval()
-    ours = nn.TransformerEncoderLayer(D, HEADS, FF, **kw).eval()
-    copy_state(theirs, ours)
+    theirs, ours = _twin_layers("TransformerEncoderLayer", **kw)
     (tx,), (sx,) = _inputs(rng, batch_first, S)
     tm, sm = _mask(rng, S, mask_kind)
     tp, sp = _padding(rng, S, pad_kind)
@@ -104,9 +110,7 @@ def test_decoder_layer(norm_first, activation, batch_first, mask_kind, pad_kind)
     rng = np.random.default_rng(1)
     kw = dict(dropout=0.1, activation=activation, batch_first=batch_first,
               norm_first=norm_first)
-    theirs = torch.nn.TransformerDecoderLayer(D, HEADS, FF, **kw).eval()
-    ours = nn.TransformerDecoderLayer(D, HEADS, FF, **kw).eval()
-    copy_state(theirs, ours)
+    theirs, ours = _twin_layers("TransformerDecoderLayer", **kw)
     (tt, tmem), (st, smem) = _inputs(rng, batch_first, T, S)
     tm, sm = _mask(rng, T, mask_kind)
     tp, sp = _padding(rng, T, pad_kind)
@@ -121,9 +125,7 @@ def test_decoder_layer(norm_first, activation, batch_first, mask_kind, pad_kind)
 
 def test_decoder_layer_memory_mask():
     rng = np.random.default_rng(2)
-    theirs = torch.nn.TransformerDecoderLayer(D, HEADS, FF).eval()
-    ours = nn.TransformerDecoderLayer(D, HEADS, FF).eval()
-    copy_state(theirs, ours)
+    theirs, ours = _twin_layers("TransformerDecoderLayer")
     (tt, tmem), (st, smem) = _inputs(rng, False, T, S)
     m = rng.random((T, S)) < 0.3
     m[:, 0] = False

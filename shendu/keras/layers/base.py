@@ -591,6 +591,17 @@ class Layer(Module):
         return f"name={self.name}"
 
 
+class _ElementwiseLayer(Layer):
+    """A layer whose output has its input's shape and dtype (activations, dropout,
+    masking, identity)."""
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _keeps_input_dtype(self):
+        return True
+
+
 def _output_shape(out):
     if isinstance(out, (list, tuple)):
         return [_output_shape(o) for o in out]

@@ -13,7 +13,7 @@ from ...autograd.tensor import Tensor
 from ...nn import functional as F
 from ...nn.module import Module
 from .. import activations, initializers, regularizers
-from .base import Layer, _module_weights, _shape_str
+from .base import Layer, _ElementwiseLayer, _module_weights, _shape_str
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda", "Embedding",
            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
@@ -145,7 +145,7 @@ class Dense(Layer):
         return f"name={self.name}, units={self.units}, activation={act}"
 
 
-class Activation(Layer):
+class Activation(_ElementwiseLayer):
     """Applies an activation function: ``Activation("relu")``.
 
     Course example (batch normalization between a layer and its activation)::
@@ -165,19 +165,13 @@ class Activation(Layer):
     def _pre_activation(self, inputs):
         return inputs
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def _keeps_input_dtype(self):
-        return True
-
     def get_config(self):
         config = super().get_config()
         config["activation"] = _act_config(self.activation)
         return config
 
 
-class Dropout(Layer):
+class Dropout(_ElementwiseLayer):
     """During training, sets a fraction ``rate`` of the inputs to 0 and scales the rest by
     ``1 / (1 - rate)``; does nothing at inference (``predict``, ``evaluate``).
 
@@ -206,12 +200,6 @@ class Dropout(Layer):
         rng = self._rng or backend.default_generator(inputs.xp)
         keep = (rng.random(shape) >= self.rate).astype(inputs.dtype) / (1.0 - self.rate)
         return inputs * Tensor._make(inputs.xp.asarray(keep))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def _keeps_input_dtype(self):
-        return True
 
     def get_config(self):
         config = super().get_config()
@@ -383,16 +371,10 @@ class Embedding(Layer):
         return config
 
 
-class Identity(Layer):
+class Identity(_ElementwiseLayer):
     """Returns its input unchanged."""
 
     supports_masking = True
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def _keeps_input_dtype(self):
-        return True
 
 
 # ------------------------------------------------------------------ merging layers

@@ -36,7 +36,7 @@ from ... import backend, ops
 from ...autograd.tensor import Tensor
 from ...ops import recurrent as _fn
 from .. import activations, initializers, regularizers
-from .base import Layer, _shape_str
+from .base import Layer, _ElementwiseLayer, _shape_str
 from .core import _act_config, _serialize_or_fail
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Masking"]
@@ -418,7 +418,7 @@ class GRU(_RNN):
         return config
 
 
-class Masking(Layer):
+class Masking(_ElementwiseLayer):
     """Masks the timesteps whose features all equal ``mask_value``: the output is the input
     with those steps zeroed, carrying the mask ``any(x != mask_value, axis=-1)`` that
     the recurrent layers honour."""
@@ -438,12 +438,6 @@ class Masking(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return Tensor._make(self._mask_array(inputs))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def _keeps_input_dtype(self):
-        return True
 
     def get_config(self):
         config = super().get_config()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import ops
 from ...nn import functional as F
-from .base import Layer, _shape_str
+from .base import Layer, _ElementwiseLayer, _shape_str
 from .convolutional import _data_format, _tuple, pad_spatial, to_channels_first, \
     to_channels_last
 
@@ -298,7 +298,7 @@ class Permute(Layer):
         return config
 
 
-class _SpatialDropout(Layer):
+class _SpatialDropout(_ElementwiseLayer):
     _rank = 2
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
@@ -319,12 +319,6 @@ class _SpatialDropout(Layer):
             else inputs
         y = (F.dropout1d if self._rank == 1 else F.dropout2d)(x, self.rate, True)
         return to_channels_last(y, self._rank) if self.data_format == "channels_last" else y
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def _keeps_input_dtype(self):
-        return True
 
     def get_config(self):
         config = super().get_config()

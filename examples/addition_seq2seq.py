@@ -200,6 +200,31 @@ def attention_map(model, question, answer):
     return np.array(rows), written
 
 
+def train_epoch(model, enc, vocab, opt, sched, order, steps, batch_size, with_lengths):
+    """``steps`` batches of teacher forcing, in ``order``: cross-entropy over the answer
+    characters (padding ignored), gradient norm clipped at 1, one optimizer and
+    scheduler step each. Each batch is cut to its longest question and answer. The
+    model is called as ``model(src, src_lengths, tgt_in)`` (``with_lengths``, the LSTM)
+    or ``model(src, tgt_in)`` (the Transformer of transformer_addition.py). Returns the
+    batches' losses."""
+    losses = []
+    for b in range(steps):
+        idx = order[b * batch_size:(b + 1) * batch_size]
+        s_w, t_w = int(enc.src_lengths[idx].max()), int(enc.tgt_lengths[idx].max())
+        src, tgt_in = shendu.tensor(enc.src[idx, :s_w]), shendu.tensor(enc.tgt_in[idx, :t_w])
+        logits = model(src, enc.src_lengths[idx], tgt_in) if with_lengths else model(src, tgt_in)
+        target = shendu.tensor(enc.tgt_out[idx, :t_w])
+        loss = F.cross_entropy(logits.reshape(-1, len(vocab)), target.reshape(-1),
+                               ignore_index=vocab.pad_index)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return losses
+
+
 def train_model(attention, train, val, epochs=20, hidden_size=128, batch_size=128, lr=3e-3,
                 seed=0, max_batches=None, verbose=True):
     shendu.manual_seed(seed)
@@ -218,22 +243,8 @@ def train_model(attention, train, val, epochs=20, hidden_size=128, batch_size=12
     name = "seq2seq + attention" if attention else "seq2seq"
     t0 = time.perf_counter()
     for epoch in range(epochs):
-        order = rng.permutation(n)
-        losses = []
-        for b in range(steps_per_epoch):
-            idx = order[b * batch_size:(b + 1) * batch_size]
-            s_w, t_w = int(enc.src_lengths[idx].max()), int(enc.tgt_lengths[idx].max())
-            logits = model(shendu.tensor(enc.src[idx, :s_w]), enc.src_lengths[idx],
-                           shendu.tensor(enc.tgt_in[idx, :t_w]))
-            target = shendu.tensor(enc.tgt_out[idx, :t_w])
-            loss = F.cross_entropy(logits.reshape(-1, len(vocab)), target.reshape(-1),
-                                   ignore_index=vocab.pad_index)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
+        losses = train_epoch(model, enc, vocab, opt, sched, rng.permutation(n),
+                             steps_per_epoch, batch_size, with_lengths=True)
         exact, char, _ = evaluate(model, *val)
         history["loss"].append(float(np.mean(losses)))
         history["val_exact"].append(exact)

@@ -88,8 +88,9 @@ from shendu import nn, optim
 from shendu.datasets import addition_vocab, encode_addition
 from shendu.nn.decoding import greedy_decode
 
-# the same problems, splits and answer check as the LSTM seq2seq lesson, so the figures compare
-from addition_seq2seq import answer_correct, make_data  # noqa: E402 (examples/ is on sys.path)
+# the same problems, splits, answer check and training epoch as the LSTM seq2seq lesson,
+# so the figures compare
+from addition_seq2seq import answer_correct, make_data, train_epoch  # noqa: E402
 
 LENGTH_NOTE = """\
 Why 4- and 5-digit problems fail (as Transformers usually do on lengths they never saw):
@@ -244,22 +245,8 @@ def train_model(train, val, epochs=3, batch_size=128, lr=2e-3, warmup=300, seed=
     best = ((-1.0, -1.0), None, -1)
     t0, cpu0 = time.perf_counter(), time.process_time()
     for epoch in range(epochs):
-        order = rng.permutation(n)
-        losses = []
-        for b in range(steps_per_epoch):
-            idx = order[b * batch_size:(b + 1) * batch_size]
-            s_w, t_w = int(enc.src_lengths[idx].max()), int(enc.tgt_lengths[idx].max())
-            logits = model(shendu.tensor(enc.src[idx, :s_w]),
-                           shendu.tensor(enc.tgt_in[idx, :t_w]))
-            target = shendu.tensor(enc.tgt_out[idx, :t_w])
-            loss = F.cross_entropy(logits.reshape(-1, len(vocab)), target.reshape(-1),
-                                   ignore_index=vocab.pad_index)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
+        losses = train_epoch(model, enc, vocab, opt, sched, rng.permutation(n),
+                             steps_per_epoch, batch_size, with_lengths=False)
         exact, char, _ = evaluate(model, *val)
         history["loss"].append(float(np.mean(losses)))
         history["step_loss"].extend(losses)

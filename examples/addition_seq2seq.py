@@ -146,6 +146,17 @@ def answer_correct(vocab, tokens, lengths, answers):
     return np.array(ok)
 
 
+def characters_right(tokens, tgt_out):
+    """Per character: how many target positions (answer and <eos>, padding 0 excluded)
+    hold the decoded token, and how many positions there are."""
+    width = tgt_out.shape[1]
+    toks = np.zeros((len(tgt_out), width), np.int64)
+    m = min(width, tokens.shape[1])
+    toks[:, :m] = tokens[:, :m]
+    real = tgt_out != 0
+    return int(((toks == tgt_out) & real).sum()), int(real.sum())
+
+
 def evaluate(model, questions, answers, beam_size=1, batch_size=1000):
     """Greedy (or beam-search) decoding of every question; returns the exact-match
     accuracy, the character accuracy (answer positions and <eos>) and the decoded strings."""
@@ -167,14 +178,8 @@ def evaluate(model, questions, answers, beam_size=1, batch_size=1000):
                                   batch_dim=MEMORY_BATCH_DIMS)
             ok.append(answer_correct(vocab, out.tokens, out.lengths, a))
             texts.extend(vocab.decode_batch(out.tokens))
-            # per character: the decoded token at each target position (answer + <eos>)
-            width = enc.tgt_out.shape[1]
-            toks = np.zeros((len(q), width), np.int64)
-            m = min(width, out.tokens.shape[1])
-            toks[:, :m] = out.tokens[:, :m]
-            real = enc.tgt_out != 0
-            char_ok += int(((toks == enc.tgt_out) & real).sum())
-            char_n += int(real.sum())
+            right, total = characters_right(out.tokens, enc.tgt_out)
+            char_ok, char_n = char_ok + right, char_n + total
     model.train()
     ok = np.concatenate(ok)
     return float(ok.mean()), char_ok / char_n, texts

@@ -88,9 +88,10 @@ from shendu import nn, optim
 from shendu.datasets import addition_vocab, encode_addition
 from shendu.nn.decoding import greedy_decode
 
-# the same problems, splits, answer check and training epoch as the LSTM seq2seq lesson,
-# so the figures compare
-from addition_seq2seq import answer_correct, make_data, train_epoch  # noqa: E402
+# the same problems, splits, answer checks and training epoch as the LSTM seq2seq
+# lesson, so the figures compare
+from addition_seq2seq import (answer_correct, characters_right, make_data,  # noqa: E402
+                              train_epoch)
 
 LENGTH_NOTE = """\
 Why 4- and 5-digit problems fail (as Transformers usually do on lengths they never saw):
@@ -205,13 +206,8 @@ def evaluate(model, questions, answers, batch_size=1000):
                                 vocab.eos_index, max_len=max_len, batch_size=len(q))
             ok.append(answer_correct(vocab, out.tokens, out.lengths, a))
             texts.extend(vocab.decode_batch(out.tokens))
-            width = enc.tgt_out.shape[1]
-            toks = np.zeros((len(q), width), np.int64)
-            m = min(width, out.tokens.shape[1])
-            toks[:, :m] = out.tokens[:, :m]
-            real = enc.tgt_out != 0
-            char_ok += int(((toks == enc.tgt_out) & real).sum())
-            char_n += int(real.sum())
+            right, total = characters_right(out.tokens, enc.tgt_out)
+            char_ok, char_n = char_ok + right, char_n + total
     model.train()
     return float(np.concatenate(ok).mean()), char_ok / char_n, texts
 

@@ -243,3 +243,144 @@ def tanh_grad_flat(g, y, out):
     """out = g (1 - y^2)"""
     for j in range(y.size):
         out[j] = g[j] * (_f(1.0) - y[j] * y[j])
+
+
+# ------------------------------------------------------------------ on all threads
+# The same loops, spread over numba's OpenMP threads (``prange``). NumPy runs every op
+# on one thread; PyTorch's OpenMP threads spin between ops, so each op starts on all
+# cores at once. Handing work to a sleeping thread costs 40-200 us on a small VM, more
+# than a 1M-element multiply takes, so only a spinning pool pays for memory-bound ops.
+# Each element (each row) is computed by the same code on whichever thread, so the
+# results are the same bits for any number of threads.
+
+def _pjit(flags=None):
+    return numba.njit(fastmath=flags or False, nogil=True, cache=True, parallel=True,
+                      error_model="numpy", boundscheck=False)
+
+
+_PCHUNK = 16 * _CHUNK  # elements per prange step of the chunked kernels (64 KB)
+
+
+@_pjit()
+def add_aa(a, b, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] + b[i]
+
+
+@_pjit()
+def add_as(a, s, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] + s
+
+
+@_pjit()
+def sub_aa(a, b, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] - b[i]
+
+
+@_pjit()
+def sub_as(a, s, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] - s
+
+
+@_pjit()
+def sub_sa(s, b, out):
+    for i in numba.prange(out.size):
+        out[i] = s - b[i]
+
+
+@_pjit()
+def mul_aa(a, b, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] * b[i]
+
+
+@_pjit()
+def mul_as(a, s, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] * s
+
+
+@_pjit()
+def div_aa(a, b, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] / b[i]
+
+
+@_pjit()
+def div_as(a, s, out):
+    for i in numba.prange(out.size):
+        out[i] = a[i] / s
+
+
+@_pjit()
+def div_sa(s, b, out):
+    for i in numba.prange(out.size):
+        out[i] = s / b[i]
+
+
+@_pjit()
+def neg_a(a, out):
+    for i in numba.prange(out.size):
+        out[i] = -a[i]
+
+
+@_pjit()
+def mul_grads(g, a, b, ga, gb):
+    """ga = g * b, gb = g * a: both gradients of a product, reading g once."""
+    for i in numba.prange(g.size):
+        ga[i] = g[i] * b[i]
+        gb[i] = g[i] * a[i]
+
+
+@_pjit()
+def par_exp_flat(x, out):
+    for c in numba.prange((x.size + _PCHUNK - 1) // _PCHUNK):
+        s = c * _PCHUNK
+        exp_flat(x[s:s + _PCHUNK], out[s:s + _PCHUNK])
+
+
+@_pjit()
+def par_tanh_flat(x, out):
+    for c in numba.prange((x.size + _PCHUNK - 1) // _PCHUNK):
+        s = c * _PCHUNK
+        tanh_flat(x[s:s + _PCHUNK], out[s:s + _PCHUNK])
+
+
+@_pjit()
+def par_tanh_grad_flat(g, y, out):
+    for c in numba.prange((y.size + _PCHUNK - 1) // _PCHUNK):
+        s = c * _PCHUNK
+        tanh_grad_flat(g[s:s + _PCHUNK], y[s:s + _PCHUNK], out[s:s + _PCHUNK])
+
+
+@_pjit()
+def par_softmax_rows(x, out):
+    step = max(1, _PCHUNK // x.shape[1])
+    for c in numba.prange((x.shape[0] + step - 1) // step):
+        softmax_rows(x[c * step:(c + 1) * step], out[c * step:(c + 1) * step])
+
+
+@_pjit()
+def par_softmax_grad_rows(g, y, out):
+    step = max(1, _PCHUNK // y.shape[1])
+    for c in numba.prange((y.shape[0] + step - 1) // step):
+        r = slice(c * step, (c + 1) * step)
+        softmax_grad_rows(g[r], y[r], out[r])
+
+
+@_pjit()
+def par_log_softmax_rows(x, out):
+    step = max(1, _PCHUNK // x.shape[1])
+    for c in numba.prange((x.shape[0] + step - 1) // step):
+        log_softmax_rows(x[c * step:(c + 1) * step], out[c * step:(c + 1) * step])
+
+
+@_pjit()
+def par_log_softmax_grad_rows(g, y, out):
+    step = max(1, _PCHUNK // y.shape[1])
+    for c in numba.prange((y.shape[0] + step - 1) // step):
+        r = slice(c * step, (c + 1) * step)
+        log_softmax_grad_rows(g[r], y[r], out[r])

@@ -20,6 +20,18 @@ else -- no numba, ``SHENDU_JIT=0``, float64 (gradient checks), CuPy arrays, smal
 -- runs the NumPy code, which stays the reference: the kernels agree with it to a few
 units in the last place (tests/test_kernels.py), and give the same inf/NaN results.
 
+Threads. NumPy runs each op on one thread; PyTorch splits a big op over its OpenMP
+threads, which spin between ops and so start at once. :mod:`shendu.parallel` splits
+NumPy ops over Python threads, but those sleep between ops, and waking one costs 40-200
+us on a small VM: more than a memory-bound op on a million elements takes, so a 1M
+``a * b`` gains nothing. So with two or more threads (:func:`shendu.parallel.get_num_threads`)
+the kernels, and ``+ - * /``, negation, both gradients of a product, and autograd's
+gradient sums (:func:`add` ... :func:`mul_grads`) on big float32 arrays, run on numba's
+threads (``prange``; :func:`spread` decides), if numba's threading layer spins (its
+``omp`` or ``tbb`` layer, not ``workqueue``). Arithmetic gives exactly NumPy's bits,
+on any number of threads. GNU OpenMP does not survive ``fork()``: a forked child
+(a DataLoader worker) runs everything on one thread.
+
 The first call compiles the kernels (a few seconds); numba caches them on disk, so
 later processes load them in milliseconds.
 
@@ -43,7 +55,8 @@ from . import parallel
 
 __all__ = ["available", "enabled", "set_enabled", "disabled", "accepts", "exp", "tanh",
            "tanh_grad", "softmax", "softmax_grad", "log_softmax", "log_softmax_grad",
-           "MIN_ELEMENTS"]
+           "add", "sub", "mul", "div", "neg", "mul_grads", "spread", "MIN_ELEMENTS",
+           "SPREAD_MIN_ELEMENTS"]
 
 MIN_ELEMENTS = 32 * 1024  # below this, calling into a kernel costs more than it saves
 
@@ -110,24 +123,179 @@ def _kernels():
     return _compiled
 
 
+# ------------------------------------------------------------------ threads
+SPREAD_MIN_ELEMENTS = 64 * 1024  # below this, one thread is as fast as waking others
+_spread_ok = None  # numba's threading layer spins between ops (OpenMP or TBB)
+_forked = False
+
+
+def _after_fork_in_child():
+    """GNU OpenMP does not survive fork(): a child (a DataLoader worker, say) must not
+    start a parallel region its parent's runtime set up. It runs the kernels on one
+    thread (or the pool of shendu.parallel) instead."""
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _check_layer():
+    """Start numba's threads once and keep ``prange`` kernels only if its layer spins
+    (``omp``, ``tbb``): with ``workqueue`` every op would wait for threads to wake."""
+    global _spread_ok
+    if _kernels() is None:
+        return False
+    import numba
+    try:
+        _compiled.neg_a(np.zeros(1, np.float32), np.empty(1, np.float32))
+        _spread_ok = numba.threading_layer() in ("omp", "tbb")
+    except Exception:  # noqa: BLE001 - no threading layer loads: one thread it is
+        _spread_ok = False
+    return _spread_ok
+
+
+def spread(size):
+    """Whether an op on ``size`` elements runs on numba's threads: the kernels are on,
+    more than one thread is allowed (:func:`shendu.parallel.get_num_threads`), the work
+    is big enough, and numba's threads spin between ops (its ``omp`` or ``tbb`` layer).
+    Call only after :func:`accepts` (or :func:`_operand`) said yes."""
+    threads = parallel.get_num_threads()
+    if threads < 2 or size < SPREAD_MIN_ELEMENTS or _forked or not _enabled:
+        return False
+    if not (_spread_ok if _spread_ok is not None else _check_layer()):
+        return False
+    import numba
+    threads = min(threads, numba.config.NUMBA_NUM_THREADS)
+    if numba.get_num_threads() != threads:
+        numba.set_num_threads(threads)
+    return True
+
+
+# ------------------------------------------------------------------ arithmetic
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _operand(v):
+    """``("a", flat array)`` for a C-contiguous float32 NumPy array, ``("s", value)``
+    for a number the op sees as one float32 value (a Python float or int, a float32
+    scalar or 0-d array, a float32 array broadcast from one value), else None."""
+    if type(v) is np.ndarray and v.dtype == np.float32:
+        if _is_array(v):
+            return "a", v.reshape(-1)
+        if v.size and not any(v.strides):  # 0-d, or broadcast from one element
+            return "s", v.reshape(-1)[0] if v.ndim else v[()]
+        return None
+    if type(v) in (float, int) and (abs(v) <= _FLOAT32_MAX or abs(v) == float("inf")):
+        return "s", np.float32(v)  # (beyond float32's range NumPy warns: its code does it)
+    if type(v) is np.float32:
+        return "s", v
+    return None
+
+
+def _is_array(v):
+    return (type(v) is np.ndarray and v.dtype == np.float32 and v.ndim >= 1
+            and v.flags.c_contiguous)
+
+
+def _big(a, b=None):
+    """The cheap first test (tiny tensors pay only this): kernels on, and a NumPy array
+    of at least ``SPREAD_MIN_ELEMENTS`` among the operands."""
+    return _enabled and ((type(a) is np.ndarray and a.size >= SPREAD_MIN_ELEMENTS)
+                         or (type(b) is np.ndarray and b.size >= SPREAD_MIN_ELEMENTS))
+
+
+def _binary(name, a, b):
+    """``a (op) b`` for op ``name`` by a kernel on all threads, for float32 arrays of one
+    shape or one array and a number; None if the kernels do not take them. The results
+    are the same bits as NumPy's (one IEEE operation per element)."""
+    x, y = _operand(a), _operand(b)
+    if x is None or y is None or "a" not in (x[0], y[0]):
+        return None
+    arr, other = (a, b) if x[0] == "a" else (b, a)
+    if getattr(other, "ndim", 0) and other.shape != arr.shape:  # arrays: one shape
+        return None
+    if not spread(arr.size):
+        return None
+    out = np.empty(arr.shape, np.float32)
+    kind = "as" if y[0] == "s" else "sa" if x[0] == "s" else "aa"
+    if kind == "sa" and name in ("add", "mul"):  # commutative: one kernel less
+        kind, x, y = "as", y, x
+    getattr(_compiled, f"{name}_{kind}")(x[1], y[1], out.reshape(-1))
+    return out
+
+
+def add(a, b):
+    """``a + b``: on all threads for big float32 NumPy arrays (see :func:`_binary`)."""
+    out = _binary("add", a, b) if _big(a, b) else None
+    return a + b if out is None else out
+
+
+def sub(a, b):
+    """``a - b``"""
+    out = _binary("sub", a, b) if _big(a, b) else None
+    return a - b if out is None else out
+
+
+def mul(a, b):
+    """``a * b``"""
+    out = _binary("mul", a, b) if _big(a, b) else None
+    return a * b if out is None else out
+
+
+def div(a, b):
+    """``a / b``"""
+    out = _binary("div", a, b) if _big(a, b) else None
+    return a / b if out is None else out
+
+
+def neg(a):
+    """``-a``"""
+    if _big(a) and _is_array(a) and spread(a.size):
+        out = np.empty_like(a)
+        _compiled.neg_a(a.reshape(-1), out.reshape(-1))
+        return out
+    return -a
+
+
+def mul_grads(g, a, b):
+    """``(g * b, g * a)``, both gradients of ``a * b``, reading ``g`` once when all three
+    are big float32 arrays of one shape."""
+    if _big(g) and all(_is_array(v) for v in (g, a, b)) \
+            and g.shape == a.shape == b.shape and spread(g.size):
+        ga, gb = np.empty_like(g), np.empty_like(g)
+        _compiled.mul_grads(g.reshape(-1), a.reshape(-1), b.reshape(-1),
+                            ga.reshape(-1), gb.reshape(-1))
+        return ga, gb
+    return mul(g, b), mul(g, a)
+
+
 def _run(name, *arrays, out):
-    """Run kernel ``name`` on the rows (along the last axis) of ``arrays`` into ``out``,
-    in blocks of rows shared among the threads."""
-    kernel = getattr(_kernels(), name)
+    """Run kernel ``name`` on the rows (along the last axis) of ``arrays`` into ``out``:
+    on numba's threads when :func:`spread` says so, else in blocks of rows shared among
+    the threads of :mod:`shendu.parallel`."""
     n = arrays[0].shape[-1]
     rows = [a.reshape(-1, n) for a in arrays]
     dest = out.reshape(-1, n)
+    if spread(out.size):
+        getattr(_compiled, "par_" + name)(*rows, dest)
+        return out
+    kernel = getattr(_kernels(), name)
     parallel.for_blocks(lambda s, e: kernel(*(r[s:e] for r in rows), dest[s:e]),
                         len(dest), unit=n)
     return out
 
 
 def _elementwise(name, *arrays, out):
-    """Run elementwise kernel ``name`` on the flattened arrays, in blocks shared among
-    the threads."""
-    kernel = getattr(_kernels(), name)
+    """Run elementwise kernel ``name`` on the flattened arrays: on numba's threads, or
+    in blocks shared among the threads of :mod:`shendu.parallel`."""
     flats = [a.reshape(-1) for a in arrays]
     dest = out.reshape(-1)
+    if spread(out.size):
+        getattr(_compiled, "par_" + name)(*flats, dest)
+        return out
+    kernel = getattr(_kernels(), name)
     parallel.for_blocks(lambda s, e: kernel(*(f[s:e] for f in flats), dest[s:e]), dest.size)
     return out
 

@@ -12,6 +12,7 @@ penalties).
 from __future__ import annotations
 
 from . import grad_mode
+from .. import kernels
 from .function import _FREED_MESSAGE, check_versions
 from . import hooks
 from .hooks import run_tensor_hooks
@@ -75,7 +76,7 @@ def _own(g, foreign):
 
 
 def _add(a, b):
-    return b if a is None else a + b
+    return b if a is None else kernels.add(a, b)  # a + b, on all threads when big
 
 
 def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=None):
@@ -120,7 +121,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 _check_grad_shape(node, t, g)
                 if t._node is None:
                     prev = leaf_grads.get(id(t))
-                    leaf_grads[id(t)] = (t, g) if prev is None else (t, prev[1] + g, True)
+                    leaf_grads[id(t)] = (t, g) if prev is None else (t, _add(prev[1], g), True)
                 else:
                     buf = buffers.setdefault(id(t._node), [None] * len(t._node.out_meta))
                     buf[t._out_index] = _add(buf[t._out_index], g)

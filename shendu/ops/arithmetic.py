@@ -3,13 +3,16 @@
 Every binary op broadcasts like NumPy; its backward sums the gradient back to each
 input's shape with ``unbroadcast``. Python numbers stay Python numbers, so
 ``x * 2`` keeps ``x``'s float32 (NumPy 2's weak scalar rule).
+
+``kernels.add(a, b)`` is ``a + b``: for big float32 arrays with numba installed it runs on
+all threads (:mod:`shendu.kernels`), with the same bits as NumPy's result.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.function import Function
-from .. import backend
+from .. import backend, kernels
 from ..backend import get_array_module
 from ..autograd.tensor import Tensor
 from ._util import shape_of, unbroadcast
@@ -33,7 +36,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = shape_of(a), shape_of(b)
-        return a + b
+        return kernels.add(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -49,13 +52,13 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = shape_of(a), shape_of(b)
-        return a - b
+        return kernels.sub(a, b)
 
     @staticmethod
     def backward(ctx, g):
         sa, sb = ctx.shapes
         return (unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
-                unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+                unbroadcast(kernels.neg(g), sb) if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -65,13 +68,16 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a * b
+        return kernels.mul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (unbroadcast(g * b, shape_of(a)) if ctx.needs_input_grad[0] else None,
-                unbroadcast(g * a, shape_of(b)) if ctx.needs_input_grad[1] else None)
+        if all(ctx.needs_input_grad[:2]):
+            ga, gb = kernels.mul_grads(g, a, b)  # g * b and g * a in one pass
+            return unbroadcast(ga, shape_of(a)), unbroadcast(gb, shape_of(b))
+        return (unbroadcast(kernels.mul(g, b), shape_of(a)) if ctx.needs_input_grad[0] else None,
+                unbroadcast(kernels.mul(g, a), shape_of(b)) if ctx.needs_input_grad[1] else None)
 
 
 class Div(Function):
@@ -81,12 +87,12 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        return kernels.div(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return (unbroadcast(g / b, shape_of(a)) if ctx.needs_input_grad[0] else None,
+        return (unbroadcast(kernels.div(g, b), shape_of(a)) if ctx.needs_input_grad[0] else None,
                 unbroadcast(-g * a / (b * b), shape_of(b)) if ctx.needs_input_grad[1] else None)
 
 
@@ -96,11 +102,11 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, a):
-        return -a
+        return kernels.neg(a)
 
     @staticmethod
     def backward(ctx, g):
-        return -g
+        return kernels.neg(g)
 
 
 class Pow(Function):

@@ -101,7 +101,7 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g * y
+        return kernels.mul(g, y)
 
 
 class Log(Function):

@@ -26,7 +26,8 @@ NumPy ops over Python threads, but those sleep between ops, and waking one costs
 us on a small VM: more than a memory-bound op on a million elements takes, so a 1M
 ``a * b`` gains nothing. So with two or more threads (:func:`shendu.parallel.get_num_threads`)
 the kernels, and ``+ - * /``, negation, both gradients of a product, and autograd's
-gradient sums (:func:`add` ... :func:`mul_grads`) on big float32 arrays, run on numba's
+gradient sums (:func:`add` ... :func:`mul_grads`) on float32 arrays of a million elements
+or more (``SPREAD_MIN_ELEMENTS``), run on numba's
 threads (``prange``; :func:`spread` decides), if numba's threading layer spins (its
 ``omp`` or ``tbb`` layer, not ``workqueue``). Arithmetic gives exactly NumPy's bits,
 on any number of threads. GNU OpenMP does not survive ``fork()``: a forked child
@@ -124,7 +125,12 @@ def _kernels():
 
 
 # ------------------------------------------------------------------ threads
-SPREAD_MIN_ELEMENTS = 64 * 1024  # below this, one thread is as fast as waking others
+# Below a million elements (4 MB of float32), a second thread saves less than it costs to
+# get one: waking a sleeping thread, or taking a core back from OpenBLAS's threads that
+# spin after a matmul, costs 0.05-3 ms on a small VM. Measured (benchmarks/transformer.py,
+# 2 threads): spreading ops from 64K elements made a training step 2.1x slower, from 512K
+# 1.2x; from 1M it was as fast as one thread, and 1M-element chains gain ~1.5x.
+SPREAD_MIN_ELEMENTS = 1_000_000
 _spread_ok = None  # numba's threading layer spins between ops (OpenMP or TBB)
 _forked = False
 

@@ -18,12 +18,18 @@ from shendu import kernels, parallel
 numba = pytest.importorskip("numba", reason='numba is not installed: the compiled kernels '
                             'need pip install "shendu[jit]"')
 
-N = 200_005
-assert N > 3 * kernels.SPREAD_MIN_ELEMENTS  # odd, a multiple of 5, big enough to spread
+SPREAD_MIN = 64 * 1024  # the tests spread smaller arrays than shendu does, to run fast
+N = 200_005  # odd, a multiple of 5, big enough to spread
+assert N > 3 * SPREAD_MIN
 
 
 @pytest.fixture
-def two_threads():
+def small_spread(monkeypatch):
+    monkeypatch.setattr(kernels, "SPREAD_MIN_ELEMENTS", SPREAD_MIN)
+
+
+@pytest.fixture
+def two_threads(small_spread):
     """Two threads for shendu, and numba's threads usable here (else skip: the machine
     has no OpenMP/TBB for numba, so the kernels rightly stay on one thread)."""
     old = parallel.get_num_threads()
@@ -134,7 +140,7 @@ def test_everything_else_is_numpy(two_threads, calls, a, b):
 
 def test_one_thread_small_disabled_and_forked_do_not_spread(two_threads, monkeypatch):
     assert kernels.spread(N)
-    assert not kernels.spread(kernels.SPREAD_MIN_ELEMENTS - 1)
+    assert not kernels.spread(SPREAD_MIN - 1)
     with kernels.disabled():
         assert not kernels.spread(N)
     parallel.set_num_threads(1)
@@ -154,7 +160,7 @@ def test_a_threading_layer_that_does_not_spin_is_not_used(two_threads, monkeypat
     np.testing.assert_array_equal(kernels.mul(a, 3.0), np.full(N, 3, np.float32))
 
 
-def test_autograd_through_big_arithmetic_gives_numpy_bits_on_any_thread_count():
+def test_autograd_through_big_arithmetic_gives_numpy_bits_on_any_thread_count(small_spread):
     """The chain of benchmarks/ops.py without exp/tanh (whose kernels differ from NumPy
     in the last bits): forward and gradient, on 1 and 2 threads and with NumPy only."""
     a = np.random.default_rng(7).standard_normal(N).astype(np.float32)
@@ -197,6 +203,7 @@ def test_a_forked_child_runs_the_kernels_on_one_thread():
         import os, numpy as np
         from shendu import kernels, parallel
         parallel.set_num_threads(2)
+        kernels.SPREAD_MIN_ELEMENTS = {SPREAD_MIN}
         a = np.arange({N}, dtype=np.float32)
         assert (kernels.mul(a, 2.0) == a * 2).all()     # the parent starts the threads
         pid = os.fork()

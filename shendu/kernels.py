@@ -191,7 +191,7 @@ def _operand(v):
         if _is_array(v):
             return "a", v.reshape(-1)
         if v.size and not any(v.strides):  # 0-d, or broadcast from one element
-            return "s", v.reshape(-1)[0] if v.ndim else v[()]
+            return "s", v.flat[0]
         return None
     if type(v) in (float, int) and (abs(v) <= _FLOAT32_MAX or abs(v) == float("inf")):
         return "s", np.float32(v)  # (beyond float32's range NumPy warns: its code does it)

@@ -218,3 +218,33 @@ def test_a_forked_child_runs_the_kernels_on_one_thread():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=300)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.mark.parametrize("name, inputs", [
+    ("exp_flat", 1), ("tanh_flat", 1), ("tanh_grad_flat", 2), ("softmax_rows", 1),
+    ("softmax_grad_rows", 2), ("log_softmax_rows", 1), ("log_softmax_grad_rows", 2)])
+def test_threaded_exp_tanh_softmax_kernels_give_the_one_thread_bits(
+        two_threads, monkeypatch, name, inputs):
+    """Big arrays take the ``prange`` version (spied on), which runs the one-thread
+    kernel on chunks of the flat array or of whole rows: the same bits."""
+    rng = np.random.default_rng(9)
+    arrays = [(3 * rng.standard_normal((331, 617))).astype(np.float32)
+              for _ in range(inputs)]
+    arrays[-1][5, :7] = [np.inf, -np.inf, np.nan, 100.0, -100.0, 0.0, -0.0]
+    flat = name.endswith("_flat")
+    want = np.empty_like(arrays[0])
+    serial = getattr(kernels._kernels(), name)
+    serial(*(a.reshape(-1) if flat else a for a in arrays), want.reshape(-1) if flat else want)
+    seen = []
+    par = getattr(kernels._compiled, "par_" + name)
+    monkeypatch.setattr(kernels._compiled, "par_" + name,
+                        lambda *a: (seen.append(1), par(*a)))
+    public = {"exp_flat": kernels.exp, "tanh_flat": kernels.tanh,
+              "tanh_grad_flat": kernels.tanh_grad, "softmax_rows": kernels.softmax,
+              "softmax_grad_rows": kernels.softmax_grad,
+              "log_softmax_rows": kernels.log_softmax,
+              "log_softmax_grad_rows": kernels.log_softmax_grad}[name]
+    with np.errstate(all="ignore"):
+        got = public(*arrays, out=np.empty_like(want))
+    assert seen == [1]
+    _assert_same_bits(got, want)

@@ -13,17 +13,19 @@ Run: python benchmarks/ops.py [--quick]        (threads: all CPUs, for both libr
 Measured on a shared 2-vCPU VM (ranges over several runs, shendu / PyTorch):
 
 =========================  ==========  ==========  =====================
-                           1 thread    2 threads   NumPy code only (1 t)
+                           1 thread    2 threads   NumPy code only (2 t)
 =========================  ==========  ==========  =====================
-(a) 20-op chain, 8 elts    1.31-1.43   1.22-1.85
-(b) 1M elementwise chain   0.88-1.14   1.39-1.61
-(b) 1024x1024 matmul       0.89-0.96   0.78-0.97
-(b) softmax (4096, 1000)   0.96-1.03   0.95-1.08   2.35-2.52
+(a) 20-op chain, 8 elts    0.91-1.70   1.46-2.25   1.45
+(b) 1M elementwise chain   0.81-1.14   0.91-1.01   1.53
+(b) 1024x1024 matmul       0.86-0.96   0.82-0.96   0.87
+(b) softmax (4096, 1000)   0.96-1.16   0.91-1.17   2.88
 =========================  ==========  ==========  =====================
 
-On 2 threads the elementwise chain misses its target: PyTorch's OpenMP threads speed up
-the memory-bound multiplies and adds of the backward; NumPy ops split over Python threads
-do not get faster here (numba kernels on an OpenMP pool are the likely fix).
+On 2 threads the elementwise chain needs shendu.kernels (``pip install "shendu[jit]"``):
+PyTorch's OpenMP threads spin between ops, so its memory-bound multiplies and adds start
+on both cores at once, while NumPy runs on one and Python threads sleep between ops
+(waking one costs about as much as the op). The kernels run big float32 arithmetic on
+numba's OpenMP threads instead.
 """
 from __future__ import annotations
 

@@ -248,3 +248,23 @@ def test_threaded_exp_tanh_softmax_kernels_give_the_one_thread_bits(
         got = public(*arrays, out=np.empty_like(want))
     assert seen == [1]
     _assert_same_bits(got, want)
+
+
+def test_no_threading_layer_at_all_means_one_thread(small_spread, monkeypatch):
+    """No libgomp and no TBB (numba then raises on the first parallel launch, or falls
+    back to workqueue): the kernels run on the calling thread, the ops still work."""
+    def no_layer(*args):
+        raise ValueError("No threading layer could be loaded.")
+
+    monkeypatch.setattr(kernels, "_spread_ok", None)
+    monkeypatch.setattr(kernels._kernels(), "neg_a", no_layer)
+    old = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    try:
+        assert not kernels.spread(N)
+        a = np.arange(N, dtype=np.float32)
+        np.testing.assert_array_equal(kernels.neg(a), -a)
+        np.testing.assert_array_equal(shendu.exp(shendu.tensor(a[:1000] / N)).numpy(),
+                                      np.exp(a[:1000] / N))
+    finally:
+        parallel.set_num_threads(old)

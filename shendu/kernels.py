@@ -132,6 +132,7 @@ def _kernels():
 # 1.2x; from 1M it was as fast as one thread, and 1M-element chains gain ~1.5x.
 SPREAD_MIN_ELEMENTS = 1_000_000
 _spread_ok = None  # numba's threading layer spins between ops (OpenMP or TBB)
+_numba = None      # the numba module, once the layer has been checked
 _forked = False
 
 
@@ -150,10 +151,11 @@ if hasattr(os, "register_at_fork"):
 def _check_layer():
     """Start numba's threads once and keep ``prange`` kernels only if its layer spins
     (``omp``, ``tbb``): with ``workqueue`` every op would wait for threads to wake."""
-    global _spread_ok
+    global _spread_ok, _numba
     if _kernels() is None:
         return False
     import numba
+    _numba = numba
     try:
         _compiled.neg_a(np.zeros(1, np.float32), np.empty(1, np.float32))
         _spread_ok = numba.threading_layer() in ("omp", "tbb")
@@ -172,10 +174,9 @@ def spread(size):
         return False
     if not (_spread_ok if _spread_ok is not None else _check_layer()):
         return False
-    import numba
-    threads = min(threads, numba.config.NUMBA_NUM_THREADS)
-    if numba.get_num_threads() != threads:
-        numba.set_num_threads(threads)
+    threads = min(threads, _numba.config.NUMBA_NUM_THREADS)
+    if _numba.get_num_threads() != threads:  # numba's count is per calling thread
+        _numba.set_num_threads(threads)
     return True
 
 

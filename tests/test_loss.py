@@ -624,7 +624,10 @@ def test_docstring_examples_run():
 
     import shendu.nn.loss
     import shendu.ops.loss
-    for module in (shendu.ops.loss, shendu.nn.loss):
+    import shendu.ops.loss_margin
+    import shendu.ops.loss_multiclass
+    for module in (shendu.ops.loss, shendu.ops.loss_multiclass, shendu.ops.loss_margin,
+                   shendu.nn.loss):
         result = doctest.testmod(module, extraglobs={"F": L, "shendu": shendu, "nn": nn})
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

@@ -2,7 +2,7 @@
 
 Each holds its options (and class weights, as buffers that ``to()`` moves and
 ``state_dict`` saves) and calls the function of the same name in
-``shendu.nn.functional`` (see shendu/ops/loss.py for the math and gradients).
+``shendu.nn.functional`` (see shendu/ops/loss*.py for the math and gradients).
 ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``, checked when the loss is
 built. The repr shows the options that differ from PyTorch's defaults.
 

@@ -69,6 +69,17 @@ def _pair_shape(name, x, t, stacklevel=3):
                   f"target to {sx}", UserWarning, stacklevel=stacklevel)
 
 
+def _input_and_target(name, input, target, reduction, stacklevel=4):
+    """The checks most pointwise losses start with: ``reduction`` is valid, the input a
+    floating-point Tensor, the target a Tensor of its dtype (warned about if its shape
+    differs). Returns (input, target)."""
+    _check_reduction(name, reduction)
+    x = _input(name, input)
+    t = _target(x, target)
+    _pair_shape(name, x, t, stacklevel=stacklevel)
+    return x, t
+
+
 def _reduce(xp, loss, reduction, norm=None):
     """Apply ``reduction``; ``'mean'`` divides by ``norm`` (default: the element count)."""
     if reduction == "none":

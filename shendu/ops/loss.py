@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from ._loss_util import (_check_reduction, _constant, _grads, _input, _pair_shape,
+from ._loss_util import (_check_reduction, _constant, _grads, _input, _input_and_target,
                          _reduce, _reduce_tensor, _scale, _target)
 from ._util import shape_of
 
@@ -113,10 +113,7 @@ class Huber(_DifferenceLoss):
 
 
 def _difference_loss(name, fn, input, target, reduction, weight, weighted_mean, **opts):
-    _check_reduction(name, reduction)
-    x = _input(name, input)
-    t = _target(x, target)
-    _pair_shape(name, x, t, stacklevel=4)
+    x, t = _input_and_target(name, input, target, reduction, stacklevel=5)
     if weight is None:
         return fn.apply(x, t, reduction=reduction, **opts)
     weight = _target(x, weight)   # differentiable when it requires grad

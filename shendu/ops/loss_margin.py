@@ -8,8 +8,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._loss_util import (_check_reduction, _grads, _input, _pair_shape, _reduce, _scale,
-                         _target)
+from ._loss_util import (_check_reduction, _grads, _input, _input_and_target,
+                         _pair_shape, _reduce, _scale, _target)
 from ._util import unbroadcast
 from .loss_multiclass import (_class_index_target, _expand_none, _keep_class_axis,
                               _onehot)
@@ -199,11 +199,7 @@ def soft_margin_loss(input, target, *, reduction="mean"):
     >>> F.soft_margin_loss(shendu.tensor([2.0, -1.0]), shendu.tensor([1.0, -1.0]))
     tensor(0.2201)
     """
-    name = "soft_margin_loss"
-    _check_reduction(name, reduction)
-    x = _input(name, input)
-    t = _target(x, target)
-    _pair_shape(name, x, t)
+    x, t = _input_and_target("soft_margin_loss", input, target, reduction)
     return SoftMargin.apply(x, t, reduction=reduction)
 
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ._loss_util import (_check_reduction, _grads, _input, _pair_shape, _reduce,
-                         _reduce_tensor, _scale, _target)
+from ._loss_util import (_check_reduction, _grads, _input, _input_and_target,
+                         _pair_shape, _reduce, _reduce_tensor, _scale, _target)
 from ._util import shape_of
 
 __all__ = ["cross_entropy", "nll_loss", "kl_div", "poisson_nll_loss"]
@@ -364,11 +364,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8,
     >>> F.poisson_nll_loss(shendu.tensor([0.0, 1.0]), shendu.tensor([1.0, 2.0]))
     tensor(0.8591)
     """
-    name = "poisson_nll_loss"
-    _check_reduction(name, reduction)
-    x = _input(name, input)
-    t = _target(x, target)
-    _pair_shape(name, x, t)
+    x, t = _input_and_target("poisson_nll_loss", input, target, reduction)
     from . import exp, log   # composed of differentiable ops: gradients come from them
     loss = exp(x) - t * x if log_input else x - t * log(x + eps)
     if full:

@@ -384,3 +384,53 @@ def par_log_softmax_grad_rows(g, y, out):
     for c in numba.prange((y.shape[0] + step - 1) // step):
         r = slice(c * step, (c + 1) * step)
         log_softmax_grad_rows(g[r], y[r], out[r])
+
+
+# ------------------------------------------------------------------ max pooling (2-D)
+@_njit()
+def max_pool2d_planes(x, geometry, y, idx):
+    """y[p, i, j] = the maximum of window (i, j) of plane x[p] (H, W), idx its flat
+    index in the plane: the first maximum in row-major window order, a NaN counting as
+    the maximum; positions outside the plane (padding) are skipped, so a window of -inf
+    points at its first in-bounds element, as PyTorch's index does.
+    ``geometry`` = (kh, kw, sh, sw, ph, pw, dh, dw)."""
+    kh, kw, sh, sw, ph, pw, dh, dw = geometry
+    H, W = x.shape[1], x.shape[2]
+    for p in range(x.shape[0]):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                best, arg = -np.inf, -1
+                for a in range(kh):
+                    r = i * sh - ph + a * dh
+                    if r < 0 or r >= H:
+                        continue
+                    for b in range(kw):
+                        c = j * sw - pw + b * dw
+                        if c < 0 or c >= W:
+                            continue
+                        v = x[p, r, c]
+                        if arg < 0 or v > best or (v != v and best == best):
+                            best, arg = v, r * W + c
+                y[p, i, j] = best
+                idx[p, i, j] = arg
+
+
+@_njit()
+def max_pool2d_grad_planes(g, idx, gx):
+    """gx[p] (flat plane, zeros on entry) += g[p] at idx[p]: max pooling's gradient."""
+    for p in range(g.shape[0]):
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                gx[p, idx[p, i, j]] += g[p, i, j]
+
+
+@_pjit()
+def par_max_pool2d_planes(x, geometry, y, idx):
+    for p in numba.prange(x.shape[0]):
+        max_pool2d_planes(x[p:p + 1], geometry, y[p:p + 1], idx[p:p + 1])
+
+
+@_pjit()
+def par_max_pool2d_grad_planes(g, idx, gx):
+    for p in numba.prange(g.shape[0]):
+        max_pool2d_grad_planes(g[p:p + 1], idx[p:p + 1], gx[p:p + 1])

@@ -56,7 +56,8 @@ from . import parallel
 
 __all__ = ["available", "enabled", "set_enabled", "disabled", "accepts", "exp", "tanh",
            "tanh_grad", "softmax", "softmax_grad", "log_softmax", "log_softmax_grad",
-           "add", "sub", "mul", "div", "neg", "mul_grads", "spread", "MIN_ELEMENTS",
+           "add", "sub", "mul", "div", "neg", "mul_grads", "spread", "max_pool2d",
+           "max_pool2d_grad", "MIN_ELEMENTS",
            "SPREAD_MIN_ELEMENTS"]
 
 MIN_ELEMENTS = 32 * 1024  # below this, calling into a kernel costs more than it saves
@@ -276,6 +277,47 @@ def mul_grads(g, a, b):
                             ga.reshape(-1), gb.reshape(-1))
         return ga, gb
     return mul(g, b), mul(g, a)
+
+
+# ------------------------------------------------------------------ max pooling
+def max_pool2d(x, geometry, out_hw):
+    """2-D max pooling of ``x`` (..., H, W) (an array :func:`accepts` takes) in one pass:
+    returns ``y`` (..., Ho, Wo) and ``idx``, the flat index of each window's first maximum
+    in its (H, W) plane (int64, PyTorch's ``return_indices``). ``geometry`` is
+    ``(kh, kw, sh, sw, ph, pw, dh, dw)``. NumPy needs kh * kw strided passes for ``y``
+    and as many again for the gradient's masks."""
+    H, W = x.shape[-2:]
+    planes = x.reshape(-1, H, W)
+    y = np.empty((len(planes),) + tuple(out_hw), np.float32)
+    idx = np.empty(y.shape, np.int64)
+    geometry = np.asarray(geometry, np.int64)
+    if spread(x.size):
+        _compiled.par_max_pool2d_planes(planes, geometry, y, idx)
+    else:
+        kernel = _kernels().max_pool2d_planes
+        parallel.for_blocks(lambda s, e: kernel(planes[s:e], geometry, y[s:e], idx[s:e]),
+                            len(planes), unit=H * W)
+    lead = x.shape[:-2]
+    return y.reshape(lead + y.shape[1:]), idx.reshape(lead + y.shape[1:])
+
+
+def max_pool2d_grad(g, idx, shape):
+    """The gradient of :func:`max_pool2d`: zeros of ``shape`` (..., H, W) with ``g`` added
+    at ``idx`` in each plane. None if ``g`` is not a float32 NumPy array (the caller
+    scatters with NumPy)."""
+    if not (_enabled and type(g) is np.ndarray and g.dtype == np.float32):
+        return None
+    H, W = shape[-2:]
+    planes = np.ascontiguousarray(g).reshape((-1,) + g.shape[-2:])
+    at = idx.reshape(planes.shape)
+    gx = np.zeros((len(planes), H * W), np.float32)
+    if spread(gx.size):
+        _compiled.par_max_pool2d_grad_planes(planes, at, gx)
+    else:
+        kernel = _kernels().max_pool2d_grad_planes
+        parallel.for_blocks(lambda s, e: kernel(planes[s:e], at[s:e], gx[s:e]), len(planes),
+                            unit=H * W)
+    return gx.reshape(shape)
 
 
 def _run(name, *arrays, out):

@@ -27,7 +27,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -350,6 +350,30 @@ class IndexPut(Function):
         return _gather(ctx.xp, g, ctx.idx, ctx.nd), None, None, None
 
 
+class MaxPoolAt(Function):
+    """y = max of each 2-D window of x, found with its flat index ``idx`` in one pass by
+    ``kernels.max_pool2d`` (numba) and passed in.
+
+    dL/dx = g added at idx in each (H, W) plane (the first maximum of each window).
+    Second derivative: the same scatter (``IndexScatter``), a linear map of g.
+    """
+    double_backward = True
+
+    @staticmethod
+    def forward(ctx, x, y, idx):
+        ctx.idx, ctx.shape = idx, x.shape
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.tensor_mode:
+            return IndexScatter.apply(g, ctx.idx, ctx.shape, 2), None, None
+        gx = kernels.max_pool2d_grad(g, ctx.idx, ctx.shape)
+        if gx is None:
+            gx = _scatter_add(ctx.xp, g, ctx.idx, ctx.shape, 2)
+        return gx, None, None
+
+
 def _wants_grad(x):
     return grad_mode.is_grad_enabled() and x.requires_grad
 
@@ -360,6 +384,12 @@ def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     dims = _geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     xp = input.xp
     x = input.data
+    if nd == 2 and kernels.accepts(x):  # numba installed: one pass (shendu.kernels)
+        h, w = dims
+        y, idx = kernels.max_pool2d(x, (h.k, w.k, h.s, w.s, h.p, w.p, h.d, w.d),
+                                    (h.out, w.out))
+        out = MaxPoolAt.apply(input, y, idx) if _wants_grad(input) else Tensor._make(y)
+        return (out, Tensor._make(idx)) if return_indices else out
     xpad = _padded(xp, x, dims, -xp.inf)
     y = _window_max(xp, xpad, dims)
     out = MaxPool.apply(input, y, xpad, dims) if _wants_grad(input) else Tensor._make(y)

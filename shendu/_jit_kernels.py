@@ -387,32 +387,90 @@ def par_log_softmax_grad_rows(g, y, out):
 
 
 # ------------------------------------------------------------------ max pooling (2-D)
+# The rule, as the NumPy code's and PyTorch's: the first maximum of each window in
+# row-major order, a NaN counting as the maximum (the first NaN); positions outside the
+# plane (padding) are skipped, so a window of -inf points at its first in-bounds element,
+# as PyTorch's index does. The fast loops pick the maximum without branches
+# (``v > best``, which data make unpredictable) and leave windows with a NaN or only
+# -inf to ``_window_max_exact``.
+
+@_njit()
+def _window_max_exact(xp, r0, c0, kh, kw, dh, dw):
+    """(max, flat index) of the window at (r0, c0) of plane xp, by the rule above."""
+    H, W = xp.shape
+    best, arg = _f(0.0), -1
+    for a in range(kh):
+        r = r0 + a * dh
+        if r < 0 or r >= H:
+            continue
+        for b in range(kw):
+            c = c0 + b * dw
+            if c < 0 or c >= W:
+                continue
+            v = xp[r, c]
+            if arg < 0 or v > best or (v != v and best == best):
+                best, arg = v, r * W + c
+    return best, arg
+
+
+@_njit()
+def _max_pool_2x2(xp, yp, ip):
+    """2x2 windows, stride 2, no padding: the common case, unrolled."""
+    W = xp.shape[1]
+    for i in range(yp.shape[0]):
+        r = 2 * i
+        top, bot = xp[r], xp[r + 1]
+        for j in range(yp.shape[1]):
+            c = 2 * j
+            b, a = top[c], r * W + c
+            v = top[c + 1]
+            gt = v > b
+            b, a = (v, a + 1) if gt else (b, a)
+            w = bot[c]
+            gt = w > b
+            b, a = (w, (r + 1) * W + c) if gt else (b, a)
+            u = bot[c + 1]
+            gt = u > b
+            b, a = (u, (r + 1) * W + c + 1) if gt else (b, a)
+            if (v != v) | (w != w) | (u != u) | (top[c] != top[c]):
+                b, a = _window_max_exact(xp, r, c, 2, 2, 1, 1)
+            yp[i, j], ip[i, j] = b, a
+
+
 @_njit()
 def max_pool2d_planes(x, geometry, y, idx):
-    """y[p, i, j] = the maximum of window (i, j) of plane x[p] (H, W), idx its flat
-    index in the plane: the first maximum in row-major window order, a NaN counting as
-    the maximum; positions outside the plane (padding) are skipped, so a window of -inf
-    points at its first in-bounds element, as PyTorch's index does.
-    ``geometry`` = (kh, kw, sh, sw, ph, pw, dh, dw)."""
+    """y[p, i, j] = the maximum of window (i, j) of plane x[p] (H, W), idx its flat index
+    in the plane. ``geometry`` = (kh, kw, sh, sw, ph, pw, dh, dw)."""
     kh, kw, sh, sw, ph, pw, dh, dw = geometry
     H, W = x.shape[1], x.shape[2]
+    Ho, Wo = y.shape[1], y.shape[2]
+    plain = (kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
+             and 2 * Ho <= H and 2 * Wo <= W)
     for p in range(x.shape[0]):
-        for i in range(y.shape[1]):
-            for j in range(y.shape[2]):
-                best, arg = -np.inf, -1
+        xp, yp, ip = x[p], y[p], idx[p]
+        if plain:
+            _max_pool_2x2(xp, yp, ip)
+            continue
+        for i in range(Ho):
+            r0 = i * sh - ph
+            for j in range(Wo):
+                c0 = j * sw - pw
+                best, arg, nan = _f(-np.inf), -1, False
                 for a in range(kh):
-                    r = i * sh - ph + a * dh
+                    r = r0 + a * dh
                     if r < 0 or r >= H:
                         continue
                     for b in range(kw):
-                        c = j * sw - pw + b * dw
+                        c = c0 + b * dw
                         if c < 0 or c >= W:
                             continue
-                        v = x[p, r, c]
-                        if arg < 0 or v > best or (v != v and best == best):
-                            best, arg = v, r * W + c
-                y[p, i, j] = best
-                idx[p, i, j] = arg
+                        v = xp[r, c]
+                        gt = v > best
+                        best, arg = (v, r * W + c) if gt else (best, arg)
+                        nan |= v != v
+                if nan or arg < 0:
+                    best, arg = _window_max_exact(xp, r0, c0, kh, kw, dh, dw)
+                yp[i, j], ip[i, j] = best, arg
 
 
 @_njit()

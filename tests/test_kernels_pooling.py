@@ -155,3 +155,18 @@ def test_conformance_with_torch_on_a_big_input():
     np.testing.assert_array_equal(y, yt.detach().numpy())
     np.testing.assert_array_equal(idx, it.numpy())
     np.testing.assert_array_equal(gx, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("where", [(0, 0), (0, 1), (1, 0), (1, 1), ((0, 1), (1, 1))])
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=2, padding=1)],
+                         ids=["2x2 unrolled", "general loop"])
+def test_a_nan_anywhere_in_a_window_is_its_maximum(any_size, spy, where, kw):
+    a = np.random.default_rng(5).standard_normal((1, 2, 6, 6)).astype(np.float32)
+    rows, cols = zip(*where) if isinstance(where[0], tuple) else ([where[0]], [where[1]])
+    a[0, 1, 2 + np.array(rows), 2 + np.array(cols)] = np.nan
+    (y, idx, gx), (y0, idx0, gx0) = _both(a, np.ones(
+        F.max_pool2d(shendu.tensor(a), **kw).shape, np.float32), **kw)
+    assert spy and np.isnan(y).sum() >= 1
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(idx, idx0)
+    np.testing.assert_array_equal(gx, gx0)

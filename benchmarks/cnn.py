@@ -31,6 +31,9 @@ conv2d forward+backward 64x32x14x14 32->64              1.49    189 / 127
 1.10, 1.76; forward+backward 0.97, 1.25, 0.54, 1.36. On a loaded machine the ratios
 move by 0.1-0.4 between runs; the forward-only ratios at 32 and 64 input channels are
 the weakest spot.
+
+Later (2026-11-23), with max pooling by shendu.kernels (numba): LeNet step 0.85 at 1
+thread and 1.40-1.45 at 2 threads (--quick; 1.55 with SHENDU_JIT=0 in the same session).
 """
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ NumPy's float32 ``exp`` and ``tanh`` take 2-6 ns an element on CPUs without AVX-
 and at least as accurate (within 1.5 units in the last place).
 
 What. With numba installed (``pip install "shendu[jit]"``), ``softmax``, ``log_softmax``
-and their gradients along the last axis, and ``exp``, ``tanh`` and tanh's gradient, on big
+and their gradients along the last axis, 2-D max pooling (maxima and indices in one pass,
+:func:`max_pool2d`), and ``exp``, ``tanh`` and tanh's gradient, on big
 (>= ``MIN_ELEMENTS``) C-contiguous float32 NumPy arrays run the kernels of
 :mod:`shendu._jit_kernels`, split over the threads of :mod:`shendu.parallel`. Everything
 else -- no numba, ``SHENDU_JIT=0``, float64 (gradient checks), CuPy arrays, small arrays

@@ -268,3 +268,26 @@ def test_no_threading_layer_at_all_means_one_thread(small_spread, monkeypatch):
                                       np.exp(a[:1000] / N))
     finally:
         parallel.set_num_threads(old)
+
+
+def test_python_threads_may_run_big_ops_at_the_same_time(two_threads, calls):
+    """A user's own threads (a data pipeline, a server) each running big ops: every
+    thread gets its own OpenMP team, and the right results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal(N).astype(np.float32) for _ in range(4)]
+
+    def work(a):
+        out = a
+        for _ in range(20):
+            out = kernels.sub(kernels.mul(out, 0.5), a)
+        return out
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(work, arrays))
+    assert calls.count("mul_as") == calls.count("sub_aa") == 80
+    with kernels.disabled():
+        want = [work(a) for a in arrays]
+    for g, w in zip(got, want):
+        _assert_same_bits(g, w)

@@ -335,53 +335,68 @@ def mul_grads(g, a, b, ga, gb):
         gb[i] = g[i] * a[i]
 
 
+@_njit()
+def _blocks(rows, per_row):
+    """Rows per ``prange`` step (about _PCHUNK elements, whole rows), and the steps."""
+    step = max(1, _PCHUNK // max(per_row, 1))
+    return step, (rows + step - 1) // step
+
+
+# Each ``par_`` kernel runs its one-thread kernel on blocks of the first axis (elements
+# of a flat array, rows, planes), one block a ``prange`` step.
+
 @_pjit()
 def par_exp_flat(x, out):
-    for c in numba.prange((x.size + _PCHUNK - 1) // _PCHUNK):
-        s = c * _PCHUNK
-        exp_flat(x[s:s + _PCHUNK], out[s:s + _PCHUNK])
+    step, steps = _blocks(x.size, 1)
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        exp_flat(x[r], out[r])
 
 
 @_pjit()
 def par_tanh_flat(x, out):
-    for c in numba.prange((x.size + _PCHUNK - 1) // _PCHUNK):
-        s = c * _PCHUNK
-        tanh_flat(x[s:s + _PCHUNK], out[s:s + _PCHUNK])
+    step, steps = _blocks(x.size, 1)
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        tanh_flat(x[r], out[r])
 
 
 @_pjit()
 def par_tanh_grad_flat(g, y, out):
-    for c in numba.prange((y.size + _PCHUNK - 1) // _PCHUNK):
-        s = c * _PCHUNK
-        tanh_grad_flat(g[s:s + _PCHUNK], y[s:s + _PCHUNK], out[s:s + _PCHUNK])
+    step, steps = _blocks(y.size, 1)
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        tanh_grad_flat(g[r], y[r], out[r])
 
 
 @_pjit()
 def par_softmax_rows(x, out):
-    step = max(1, _PCHUNK // x.shape[1])
-    for c in numba.prange((x.shape[0] + step - 1) // step):
-        softmax_rows(x[c * step:(c + 1) * step], out[c * step:(c + 1) * step])
+    step, steps = _blocks(x.shape[0], x.shape[1])
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        softmax_rows(x[r], out[r])
 
 
 @_pjit()
 def par_softmax_grad_rows(g, y, out):
-    step = max(1, _PCHUNK // y.shape[1])
-    for c in numba.prange((y.shape[0] + step - 1) // step):
+    step, steps = _blocks(y.shape[0], y.shape[1])
+    for c in numba.prange(steps):
         r = slice(c * step, (c + 1) * step)
         softmax_grad_rows(g[r], y[r], out[r])
 
 
 @_pjit()
 def par_log_softmax_rows(x, out):
-    step = max(1, _PCHUNK // x.shape[1])
-    for c in numba.prange((x.shape[0] + step - 1) // step):
-        log_softmax_rows(x[c * step:(c + 1) * step], out[c * step:(c + 1) * step])
+    step, steps = _blocks(x.shape[0], x.shape[1])
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        log_softmax_rows(x[r], out[r])
 
 
 @_pjit()
 def par_log_softmax_grad_rows(g, y, out):
-    step = max(1, _PCHUNK // y.shape[1])
-    for c in numba.prange((y.shape[0] + step - 1) // step):
+    step, steps = _blocks(y.shape[0], y.shape[1])
+    for c in numba.prange(steps):
         r = slice(c * step, (c + 1) * step)
         log_softmax_grad_rows(g[r], y[r], out[r])
 
@@ -484,11 +499,15 @@ def max_pool2d_grad_planes(g, idx, gx):
 
 @_pjit()
 def par_max_pool2d_planes(x, geometry, y, idx):
-    for p in numba.prange(x.shape[0]):
-        max_pool2d_planes(x[p:p + 1], geometry, y[p:p + 1], idx[p:p + 1])
+    step, steps = _blocks(x.shape[0], x.shape[1] * x.shape[2])
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        max_pool2d_planes(x[r], geometry, y[r], idx[r])
 
 
 @_pjit()
 def par_max_pool2d_grad_planes(g, idx, gx):
-    for p in numba.prange(g.shape[0]):
-        max_pool2d_grad_planes(g[p:p + 1], idx[p:p + 1], gx[p:p + 1])
+    step, steps = _blocks(gx.shape[0], gx.shape[1])
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        max_pool2d_grad_planes(g[r], idx[r], gx[r])

@@ -99,14 +99,18 @@ def disabled():
         _enabled = old
 
 
+def _is_array(v):
+    """A C-contiguous float32 NumPy array with one axis or more: what every kernel reads."""
+    return (type(v) is np.ndarray and v.dtype == np.float32 and v.ndim >= 1
+            and v.flags.c_contiguous)
+
+
 def accepts(*arrays):
     """Whether the kernels take these arrays: enabled, all float32 NumPy arrays of one
     shape, C-contiguous, with at least ``MIN_ELEMENTS`` elements and one axis or more."""
     first = arrays[0]
-    return (_enabled and isinstance(first, np.ndarray) and first.ndim >= 1
-            and first.size >= MIN_ELEMENTS and first.shape[-1] > 0
-            and all(type(a) is np.ndarray and a.dtype == np.float32
-                    and a.shape == first.shape and a.flags.c_contiguous for a in arrays)
+    return (_enabled and _is_array(first) and first.size >= MIN_ELEMENTS
+            and all(_is_array(a) and a.shape == first.shape for a in arrays)
             and _kernels() is not None)
 
 
@@ -203,11 +207,6 @@ def _operand(v):
     return None
 
 
-def _is_array(v):
-    return (type(v) is np.ndarray and v.dtype == np.float32 and v.ndim >= 1
-            and v.flags.c_contiguous)
-
-
 def _big(a, b=None):
     """The cheap first test (tiny tensors pay only this): kernels on, and a NumPy array
     of at least ``SPREAD_MIN_ELEMENTS`` among the operands."""
@@ -291,13 +290,8 @@ def max_pool2d(x, geometry, out_hw):
     planes = x.reshape(-1, H, W)
     y = np.empty((len(planes),) + tuple(out_hw), np.float32)
     idx = np.empty(y.shape, np.int64)
-    geometry = np.asarray(geometry, np.int64)
-    if spread(x.size):
-        _compiled.par_max_pool2d_planes(planes, geometry, y, idx)
-    else:
-        kernel = _kernels().max_pool2d_planes
-        parallel.for_blocks(lambda s, e: kernel(planes[s:e], geometry, y[s:e], idx[s:e]),
-                            len(planes), unit=H * W)
+    _launch("max_pool2d_planes", planes, tuple(int(v) for v in geometry), y, idx,
+            unit=H * W)
     lead = x.shape[:-2]
     return y.reshape(lead + y.shape[1:]), idx.reshape(lead + y.shape[1:])
 
@@ -310,43 +304,36 @@ def max_pool2d_grad(g, idx, shape):
         return None
     H, W = shape[-2:]
     planes = np.ascontiguousarray(g).reshape((-1,) + g.shape[-2:])
-    at = idx.reshape(planes.shape)
     gx = np.zeros((len(planes), H * W), np.float32)
-    if spread(gx.size):
-        _compiled.par_max_pool2d_grad_planes(planes, at, gx)
-    else:
-        kernel = _kernels().max_pool2d_grad_planes
-        parallel.for_blocks(lambda s, e: kernel(planes[s:e], at[s:e], gx[s:e]), len(planes),
-                            unit=H * W)
+    _launch("max_pool2d_grad_planes", planes, idx.reshape(planes.shape), gx, unit=H * W)
     return gx.reshape(shape)
 
 
-def _run(name, *arrays, out):
-    """Run kernel ``name`` on the rows (along the last axis) of ``arrays`` into ``out``:
-    on numba's threads when :func:`spread` says so, else in blocks of rows shared among
-    the threads of :mod:`shendu.parallel`."""
-    n = arrays[0].shape[-1]
-    rows = [a.reshape(-1, n) for a in arrays]
-    dest = out.reshape(-1, n)
-    if spread(out.size):
-        getattr(_compiled, "par_" + name)(*rows, dest)
-        return out
+def _launch(name, *args, unit):
+    """Run kernel ``name`` on ``args`` (arrays cut along their first axis, of ``unit``
+    elements a slice; other arguments passed whole): its ``prange`` version on numba's
+    threads when :func:`spread` says so, else the one-thread kernel on blocks of the first
+    axis shared among the threads of :mod:`shendu.parallel`. The last argument is the
+    output."""
+    n = len(args[-1])
+    if spread(n * unit):
+        getattr(_compiled, "par_" + name)(*args)
+        return
     kernel = getattr(_kernels(), name)
-    parallel.for_blocks(lambda s, e: kernel(*(r[s:e] for r in rows), dest[s:e]),
-                        len(dest), unit=n)
+    parallel.for_blocks(lambda s, e: kernel(*(a[s:e] if isinstance(a, np.ndarray) else a
+                                              for a in args)), n, unit=unit)
+
+
+def _run(name, *arrays, out):
+    """Run row kernel ``name`` on the rows (along the last axis) of ``arrays`` into ``out``."""
+    n = arrays[0].shape[-1]
+    _launch(name, *(a.reshape(-1, n) for a in arrays), out.reshape(-1, n), unit=n)
     return out
 
 
 def _elementwise(name, *arrays, out):
-    """Run elementwise kernel ``name`` on the flattened arrays: on numba's threads, or
-    in blocks shared among the threads of :mod:`shendu.parallel`."""
-    flats = [a.reshape(-1) for a in arrays]
-    dest = out.reshape(-1)
-    if spread(out.size):
-        getattr(_compiled, "par_" + name)(*flats, dest)
-        return out
-    kernel = getattr(_kernels(), name)
-    parallel.for_blocks(lambda s, e: kernel(*(f[s:e] for f in flats), dest[s:e]), dest.size)
+    """Run elementwise kernel ``name`` on the flattened arrays into ``out``."""
+    _launch(name, *(a.reshape(-1) for a in arrays), out.reshape(-1), unit=1)
     return out
 
 

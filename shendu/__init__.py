@@ -18,7 +18,7 @@ from . import ops
 from .ops import *  # noqa: F401,F403  every op as shendu.<name>
 from . import io
 from . import data, datasets, nn, optim
-from . import keras, metrics, viz
+from . import keras, metrics, rl, viz
 from .io import save, load
 
 bool = bool_  # noqa: A001  (shendu.bool, like torch.bool)

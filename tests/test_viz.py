@@ -162,6 +162,28 @@ def test_plot_roc_curve_and_loss_curve(tmp_path):
     assert_png(tmp_path / "loss.png", fig)  # no extension: PNG with .png added
 
 
+def test_plot_returns_running_mean_runs_target_and_errors(tmp_path):
+    from shendu.rl import TrainingLog
+    log = TrainingLog(report_every=0)
+    for r in [0.0, 10.0, 20.0, 30.0]:
+        log.episode(r, length=int(r) + 1)
+    fig = viz.plot_returns({"a": log, "b": [5, 5, 5, 5]}, window=2, target=25,
+                           x={"a": log.history["step"], "b": None},
+                           path=tmp_path / "returns.png")
+    raw_a, mean_a, raw_b, mean_b, target = fig.axes[0].get_lines()
+    assert raw_a.get_xdata().tolist() == log.history["step"]
+    assert mean_a.get_ydata().tolist() == [0.0, 5.0, 15.0, 25.0]  # mean of the last 2
+    assert mean_b.get_xdata().tolist() == [1, 2, 3, 4]
+    assert list(target.get_ydata()) == [25.0, 25.0]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == \
+        ["a (mean of 2)", "b (mean of 2)", "target 25"]
+    assert_png(tmp_path / "returns.png", fig)
+    with pytest.raises(ValueError, match="plot_returns: the returns of 'return' are empty"):
+        viz.plot_returns([])
+    with pytest.raises(ValueError, match="x for 'return' has 2 values, returns have 3"):
+        viz.plot_returns([1, 2, 3], x=[1, 2])
+
+
 # --------------------------------------------------------------------- filters, maps
 def _stretched(a):
     return (a - a.min()) / (a.max() - a.min())

@@ -7,6 +7,7 @@
 ``plot_filters``               a conv layer's learned filters as images
 ``plot_feature_maps``          a conv layer's output channels for one image
 ``plot_loss_curve``            training / validation loss per epoch
+``plot_returns``               reinforcement-learning returns per episode, running mean
 =============================  =======================================================
 
 Every function returns a ``matplotlib.figure.Figure`` (a notebook shows it when it is the
@@ -22,9 +23,9 @@ Keras-style ``fit`` are drawn by ``shendu.keras.utils.plot_history``.
 12
 """
 from .conv import plot_feature_maps, plot_filters
-from .curves import plot_loss_curve
+from .curves import plot_loss_curve, plot_returns
 from .evaluation import plot_confusion_matrix, plot_roc_curve
 from .images import image_grid
 
 __all__ = ["image_grid", "plot_confusion_matrix", "plot_roc_curve", "plot_filters",
-           "plot_feature_maps", "plot_loss_curve"]
+           "plot_feature_maps", "plot_loss_curve", "plot_returns"]

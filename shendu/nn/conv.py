@@ -22,8 +22,8 @@ import math
 from .. import backend
 from ..autograd.tensor import Tensor
 from ..ops import creation
-from ..ops.conv import (_SPATIAL, _UNBATCHED, _conv_transposend, _convnd, _int_tuple,
-                        _same_pads)
+from ..ops.conv import _SPATIAL, _UNBATCHED, _convnd, _int_tuple, _same_pads
+from ..ops.conv_transpose import _conv_transposend
 from ..ops.padding import pad as _pad
 from . import init
 from .module import Module

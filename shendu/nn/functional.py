@@ -28,8 +28,9 @@ from ..ops.resample import *  # noqa: F401,F403  interpolate, upsample, pixel_sh
 from ..ops.resample import __all__ as _resample_names
 from ..ops.embedding import embedding
 from ..ops.attention import scaled_dot_product_attention
-from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
-                        conv_transpose3d, unfold, fold)
+from ..ops.conv import conv1d, conv2d, conv3d  # noqa: F401
+from ..ops.conv_transpose import (conv_transpose1d, conv_transpose2d,  # noqa: F401
+                                  conv_transpose3d, unfold, fold)
 from .. import ops as _ops
 from .positional import rms_norm  # composed of ops, lives with nn.RMSNorm
 

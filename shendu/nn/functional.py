@@ -22,6 +22,8 @@ from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropou
 from ..ops.normalization import batch_norm, layer_norm, group_norm, instance_norm
 from ..ops.pooling import *  # noqa: F401,F403  max_pool2d, avg_pool2d, lp_pool2d, max_unpool2d ...
 from ..ops.pooling import __all__ as _pooling_names
+from ..ops.avg_pooling import *  # noqa: F401,F403  avg_pool2d, lp_pool2d ...
+from ..ops.avg_pooling import __all__ as _avg_pooling_names
 from ..ops.adaptive_pooling import *  # noqa: F401,F403  adaptive_avg_pool2d, ...
 from ..ops.adaptive_pooling import __all__ as _adaptive_pooling_names
 from ..ops.resample import *  # noqa: F401,F403  interpolate, upsample, pixel_shuffle, ...
@@ -63,5 +65,5 @@ __all__ = sorted(set(_activation_names) | set(_loss_names) | {
     "normalize", "scaled_dot_product_attention", "rms_norm"})
 __all__ += ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
             "conv_transpose3d", "unfold", "fold"]
-__all__ += sorted(set(_pooling_names) | set(_adaptive_pooling_names) | set(_resample_names)
-                  | {"group_norm", "instance_norm"})
+__all__ += sorted(set(_pooling_names) | set(_avg_pooling_names) | set(_adaptive_pooling_names)
+                  | set(_resample_names) | {"group_norm", "instance_norm"})

@@ -17,6 +17,7 @@ MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
 from __future__ import annotations
 
 from ..ops import adaptive_pooling as A
+from ..ops import avg_pooling as AP
 from ..ops import pooling as P
 from .module import Module
 
@@ -117,7 +118,7 @@ class AvgPool1d(_AvgPoolNd):
         self.count_include_pad = count_include_pad
 
     def forward(self, input):
-        return _named(P.avg_pool1d, "AvgPool1d")(
+        return _named(AP.avg_pool1d, "AvgPool1d")(
             input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
             self.count_include_pad)
 
@@ -132,7 +133,7 @@ class AvgPool2d(_AvgPoolNd):
     divisor_override : number, optional, divide the window sums by this instead
     """
 
-    _fn = staticmethod(P.avg_pool2d)
+    _fn = staticmethod(AP.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -153,7 +154,7 @@ class AvgPool2d(_AvgPoolNd):
 class AvgPool3d(AvgPool2d):
     """Average pooling over ``(N, C, D, H, W)`` inputs; see ``AvgPool2d``."""
 
-    _fn = staticmethod(P.avg_pool3d)
+    _fn = staticmethod(AP.avg_pool3d)
 
 
 class _LPPoolNd(Module):
@@ -178,19 +179,19 @@ class _LPPoolNd(Module):
 class LPPool1d(_LPPoolNd):
     """Power-average pooling ``(sum of x^p over each window)^(1/p)`` of ``(N, C, L)``."""
 
-    _fn = staticmethod(P.lp_pool1d)
+    _fn = staticmethod(AP.lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
     """Power-average pooling ``(sum of x^p over each window)^(1/p)`` of ``(N, C, H, W)``."""
 
-    _fn = staticmethod(P.lp_pool2d)
+    _fn = staticmethod(AP.lp_pool2d)
 
 
 class LPPool3d(_LPPoolNd):
     """Power-average pooling of ``(N, C, D, H, W)`` inputs."""
 
-    _fn = staticmethod(P.lp_pool3d)
+    _fn = staticmethod(AP.lp_pool3d)
 
 
 class _AdaptiveAvgPoolNd(Module):

@@ -18,7 +18,8 @@ import numbers
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .pooling import AvgPool, IndexGather, _avg_divisor, _check_input, _geometry, _max_pool
+from .avg_pooling import AvgPool, _avg_divisor
+from .pooling import IndexGather, _check_input, _geometry, _max_pool
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]

@@ -6,6 +6,7 @@ Tensor methods call. Importing this package binds it into ``tensor_methods``.
 from .creation import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .trigonometric import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from .compare_select import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403

@@ -19,8 +19,8 @@ import numpy as np
 from .. import parallel
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from .elementwise import (_floating, _tensor, _value, _ZeroGradient, expm1_array,
-                          log1p_array, sigmoid_array, sigmoid_of)
+from .elementwise import _floating, _tensor, _value, _ZeroGradient, expm1_array, log1p_array
+from .trigonometric import sigmoid_array, sigmoid_of
 from .special import erf, erfc_and_gaussian, erfc_array
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu",

@@ -1,6 +1,7 @@
-"""Elementwise math: exp, log, roots, trigonometry, tanh, sigmoid, rounding, and
-dtype/device casts. Each Function's docstring states its derivative. (erf/erfc live
-in special.py; clamp, maximum/minimum, where, lerp in compare_select.py.)
+"""Elementwise math: exp, log, roots, rounding, and dtype/device casts. Each Function's
+docstring states its derivative. (sin, cos, tan, tanh and sigmoid live in
+trigonometric.py; erf/erfc in special.py; clamp, maximum/minimum, where, lerp in
+compare_select.py.)
 
 Backwards are written with operators and ``ctx.xp`` functions only, so they also
 run on Tensors in double backward (``create_graph=True``).
@@ -24,8 +25,7 @@ from .. import kernels, parallel
 from ._util import shape_of
 
 __all__ = ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "square",
-           "reciprocal", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid", "floor",
-           "ceil", "round", "cast", "to_device"]
+           "reciprocal", "abs", "sign", "floor", "ceil", "round", "cast", "to_device"]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -487,165 +487,6 @@ def round(x, decimals=0):
     if int(decimals) != decimals:
         raise TypeError(f"round: decimals must be an integer, got {decimals!r}")
     return Round.apply(_tensor(x, "round"), int(decimals))
-
-
-# ---------------------------------------------------------------- trigonometry
-class Sin(Function):
-    """y = sin x;   dy/dx = cos x"""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return parallel.elementwise(ctx.xp.sin, x)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return g * ctx.xp.cos(x)
-
-
-class Cos(Function):
-    """y = cos x;   dy/dx = -sin x"""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return parallel.elementwise(ctx.xp.cos, x)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return -g * ctx.xp.sin(x)
-
-
-class Tan(Function):
-    """y = tan x;   dy/dx = 1 + y^2"""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        y = parallel.elementwise(ctx.xp.tan, x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors
-        return g * (1 + y * y)
-
-
-class Tanh(Function):
-    """y = tanh x;   dy/dx = 1 - y^2"""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        if kernels.accepts(x):  # numba installed: one compiled loop (shendu.kernels)
-            y = kernels.tanh(x, np.empty_like(x))
-        else:
-            y = parallel.elementwise(ctx.xp.tanh, x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors
-        if ctx.tensor_mode:
-            return g * (1 - y * y)
-        if kernels.accepts(g, y):
-            return kernels.tanh_grad(g, y, np.empty_like(y))
-        # the same in one fresh buffer: three passes, no temporaries
-        out = ctx.xp.multiply(y, y, out=ctx.xp.empty_like(y))
-        ctx.xp.subtract(1, out, out=out)
-        out *= g
-        return out
-
-
-def sin(x):
-    """Sine elementwise (radians).
-
-    >>> shendu.sin(shendu.tensor([0.0, 1.5707964]))
-    tensor([0., 1.])
-    """
-    return Sin.apply(_floating(x, "sin"))
-
-
-def cos(x):
-    """Cosine elementwise (radians).
-
-    >>> shendu.cos(shendu.tensor([0.0, 3.1415927]))
-    tensor([ 1., -1.])
-    """
-    return Cos.apply(_floating(x, "cos"))
-
-
-def tan(x):
-    """Tangent elementwise (radians).
-
-    >>> shendu.tan(shendu.tensor([0.0, 0.7853982]))
-    tensor([0., 1.])
-    """
-    return Tan.apply(_floating(x, "tan"))
-
-
-def tanh(x):
-    """Hyperbolic tangent elementwise, in (-1, 1).
-
-    >>> shendu.tanh(shendu.tensor([-100.0, 0.0, 0.5]))
-    tensor([-1.0000,  0.0000,  0.4621])
-    """
-    return Tanh.apply(_floating(x, "tanh"))
-
-
-# ---------------------------------------------------------------- sigmoid
-def sigmoid_array(xp, x):
-    """1 / (1 + e^-x) on a raw array, stable for any x."""
-    def kernel(x, out):  # in place in the output buffer: no temporaries
-        xp.negative(x, out=out)
-        with np.errstate(over="ignore"):  # e^-x = inf for x < -88 (float32): 1 / inf = 0, right
-            xp.exp(out, out=out)
-        out += 1
-        xp.reciprocal(out, out=out)
-    return parallel.elementwise(kernel, x, out=xp.empty_like(x))
-
-
-def sigmoid_of(xp, x):
-    """sigmoid of a raw array, or of a Tensor as a graph op (for double backward)."""
-    return sigmoid(x) if isinstance(x, Tensor) else sigmoid_array(xp, x)
-
-
-class Sigmoid(Function):
-    """y = 1 / (1 + e^-x);   dy/dx = y (1 - y)"""
-    double_backward = True
-
-    @staticmethod
-    def forward(ctx, x):
-        y = sigmoid_array(ctx.xp, x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors
-        if ctx.tensor_mode:
-            return g * y * (1 - y)
-        # the same in one fresh buffer: three passes, no temporaries
-        out = ctx.xp.subtract(1, y, out=ctx.xp.empty_like(y))
-        out *= y
-        out *= g
-        return out
-
-
-def sigmoid(x):
-    """The logistic function 1 / (1 + e^-x), in (0, 1); stable for any x (no overflow
-    warning at x = -1000).
-
-    >>> shendu.sigmoid(shendu.tensor([-1000.0, 0.0, 2.0]))
-    tensor([0.0000, 0.5000, 0.8808])
-    """
-    return Sigmoid.apply(_floating(x, "sigmoid"))
 
 
 # ---------------------------------------------------------------- dtype and device

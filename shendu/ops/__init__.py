@@ -15,6 +15,7 @@ from .reduce_minmax import *  # noqa: F401,F403
 from .reduce_norm import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .rearrange import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403

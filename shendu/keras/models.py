@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from ..autograd import grad_mode
 from ..nn.module import Module
-from .layers.base import (InputLayer, KerasTensor, Layer, _flat, _is_symbolic, _map,
-                          unique_name)
+from .layers.base import Layer, unique_name
+from .layers.input_layer import InputLayer
+from .layers.keras_tensor import KerasTensor, _flat, _is_symbolic, _map
 from .layers.core import TorchModuleWrapper
 from .summary import summary_lines
 from .trainer import Trainer

@@ -50,7 +50,8 @@ from .. import io as _io
 from ..autograd.tensor import Tensor
 from . import losses as losses_module, metrics as metrics_module
 from . import optimizers as optimizers_module
-from .layers.base import InputLayer, Layer
+from .layers.base import Layer
+from .layers.input_layer import InputLayer
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights",
            "register_keras_serializable", "get_registered_name", "get_registered_object",

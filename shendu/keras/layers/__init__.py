@@ -4,7 +4,9 @@
 >>> layers.Dense(4, activation="relu").units
 4
 """
-from .base import Layer, InputLayer, Input, KerasTensor
+from .base import Layer
+from .input_layer import Input, InputLayer
+from .keras_tensor import KerasTensor
 from .core import (Dense, Activation, Dropout, Flatten, Reshape, Lambda, Embedding, Add,
                    Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Identity,
                    TorchModuleWrapper)

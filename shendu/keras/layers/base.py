@@ -1,4 +1,5 @@
-"""``Layer``, the base of every Keras-style layer and model, plus ``Input`` / ``InputLayer``.
+"""``Layer``, the base of every Keras-style layer and model (``Input`` / ``InputLayer``:
+``input_layer.py``; the symbolic ``KerasTensor``: ``keras_tensor.py``).
 
 A Keras layer is a ``shendu.nn.Module`` with Keras's habits:
 
@@ -39,9 +40,10 @@ from ...nn.module import Module
 from ...nn.container import ModuleList
 from ...nn.parameter import Parameter
 from .. import initializers, regularizers
+from .keras_tensor import KerasTensor, _flat, _is_symbolic, _map, _shape_str  # noqa: F401
 
-__all__ = ["Layer", "KerasTensor", "InputLayer", "Input", "unique_name", "clear_session",
-           "to_tensor", "get_keras_mask", "set_keras_mask"]
+__all__ = ["Layer", "unique_name", "clear_session", "to_tensor", "get_keras_mask",
+           "set_keras_mask"]
 
 _NAME_COUNTS = collections.defaultdict(int)
 
@@ -107,65 +109,6 @@ def to_tensor(x, dtype=None, float_dtype=None):
         if x.dtype != target:
             x = x.astype(target)
     return Tensor._make(x)
-
-
-def _shape_str(shape):
-    if shape is None:
-        return "?"
-    if isinstance(shape, list):
-        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
-    inner = ", ".join("None" if s is None else str(s) for s in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
-
-
-# ------------------------------------------------------------------ symbolic tensors
-class KerasTensor:
-    """A symbolic tensor: a shape (``None`` for the batch) and the layer call that made it.
-
-    ``keras.Input(shape=(784,))`` returns one; calling layers on it records the graph
-    that ``keras.Model(inputs, outputs)`` then runs on real data.
-    """
-
-    def __init__(self, shape, dtype="float32", layer=None, inputs=None, kwargs=None, name=None):
-        self.shape = tuple(None if s is None else int(s) for s in shape)
-        self.dtype = str(np.dtype(dtype))
-        self._layer = layer
-        self._inputs = inputs  # a KerasTensor or a list of them, or None for an Input
-        self._kwargs = kwargs or {}
-        self.name = name or (layer.name if layer is not None else "keras_tensor")
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={_shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
-
-    def _no_ops(self, *_):
-        raise TypeError("operators on symbolic tensors (keras.Input outputs) are not supported "
-                        "in shendu.keras; use layers (keras.layers.Add, Multiply, Lambda ...)")
-
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = \
-        __matmul__ = __getitem__ = _no_ops
-
-
-def _flat(x):
-    if isinstance(x, (list, tuple)):
-        out = []
-        for i in x:
-            out.extend(_flat(i))
-        return out
-    return [x]
-
-
-def _map(fn, x):
-    if isinstance(x, (list, tuple)):
-        return [_map(fn, i) for i in x]
-    return fn(x)
-
-
-def _is_symbolic(x):
-    return any(isinstance(t, KerasTensor) for t in _flat(x))
 
 
 # ------------------------------------------------------------------ the base class
@@ -629,47 +572,3 @@ def _dummy(shape, dtype):
     shape = tuple(1 if s is None else s for s in shape)
     dt = np.dtype(dtype)
     return Tensor._make(np.zeros(shape, dtype=dt))
-
-
-# ------------------------------------------------------------------ inputs
-class InputLayer(Layer):
-    """The entry point of a model: holds the input shape. ``keras.Input`` makes one and
-    returns its symbolic output."""
-
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, name=None, input_shape=None, batch_input_shape=None,
-                 **kwargs):
-        if shape is None and input_shape is not None:
-            shape = input_shape
-        if batch_shape is None and batch_input_shape is not None:
-            batch_shape = batch_input_shape
-        if batch_shape is None:
-            if shape is None:
-                raise ValueError("InputLayer needs a shape: keras.Input(shape=(n_features,))")
-            batch_shape = (batch_size,) + tuple(_as_tuple(shape))
-        if sparse:
-            raise NotImplementedError("sparse inputs are not supported in shendu.keras")
-        super().__init__(name=name or unique_name("input_layer"), dtype=dtype or "float32",
-                         **kwargs)
-        self.batch_shape = tuple(None if s is None else int(s) for s in batch_shape)
-        self._batch_input_shape = self.batch_shape
-        self.built = True
-        self._build_input_shape = self._build_output_shape = self.batch_shape
-        self.output = KerasTensor(self.batch_shape, self.dtype, layer=self, inputs=None,
-                                  name=self.name)
-
-    def get_config(self):
-        return {"name": self.name, "batch_shape": list(self.batch_shape), "dtype": self.dtype}
-
-
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None, optional=False):
-    """A symbolic input of ``shape`` (one sample, no batch): the start of a model.
-
-    >>> from shendu import keras
-    >>> keras.Input(shape=(784,)).shape
-    (None, 784)
-    """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       batch_shape=batch_shape, name=name)
-    return layer.output

@@ -13,6 +13,7 @@ Markers on the line before a fence (an HTML comment, invisible on GitHub):
 * ``<!-- skip -->``: never run (slow training only; keep these few);
 * ``<!-- needs-data -->``: run only when the data folder (``$SHENDU_DATA``, else
   ``../shared/data`` next to the repository) holds the datasets; otherwise skipped;
+* ``<!-- needs-gymnasium -->``: run only when Gymnasium (the ``rl`` extra) is installed;
 * ``<!-- needs-torch -->``: run only when PyTorch is installed (it is only needed for
   the conformance tests, and for blocks that show moving weights to and from it).
 
@@ -36,7 +37,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]  # README's code runs too
 
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
-MARKER = re.compile(r"<!--\s*(skip|needs-data|needs-torch)\s*-->")
+MARKER = re.compile(r"<!--\s*(skip|needs-data|needs-torch|needs-gymnasium)\s*-->")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -117,10 +118,12 @@ def test_page_code_runs(page, tmp_path, monkeypatch):
     shendu.manual_seed(0)
     namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     has_torch = importlib.util.find_spec("torch") is not None
+    has_gymnasium = importlib.util.find_spec("gymnasium") is not None
     skipped = []
     for block in blocks:
         if block.marker == "skip" or (block.marker == "needs-data" and data is None) \
-                or (block.marker == "needs-torch" and not has_torch):
+                or (block.marker == "needs-torch" and not has_torch) \
+                or (block.marker == "needs-gymnasium" and not has_gymnasium):
             skipped.append(block)
             continue
         run_block(block, namespace)
@@ -140,12 +143,13 @@ def test_parser_reads_markers_and_doctests(tmp_path):
     page = tmp_path / "p.md"
     page.write_text("text\n<!-- skip -->\n```python\nimport time\n```\n\n"
                     "```python\n>>> 1 + 1\n2\n```\n<!-- needs-data -->\n\n```py\nx = 1\n```\n"
-                    "```bash\nls\n```\n<!-- needs-torch -->\n```python\nimport torch\n```\n",
+                    "```bash\nls\n```\n<!-- needs-torch -->\n```python\nimport torch\n```\n"
+                    "<!-- needs-gymnasium -->\n```python\nimport gymnasium\n```\n",
                     encoding="utf-8")
     blocks = python_blocks(page)
     assert [(b.line, b.marker, b.is_doctest) for b in blocks] == [
         (4, "skip", False), (8, None, True), (14, "needs-data", False),
-        (21, "needs-torch", False)]
+        (21, "needs-torch", False), (25, "needs-gymnasium", False)]
 
 
 def test_failing_block_points_at_the_markdown_line(tmp_path):

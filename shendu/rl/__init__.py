@@ -5,7 +5,8 @@ environments                      ``make``, ``Env``, ``spaces``, ``check_env``,
                                   ``GridWorld`` (maze), ``TicTacToe``, ``ConnectFour``;
                                   Gymnasium's (CartPole-v1, FrozenLake-v1 ...) via
                                   ``make`` when it is installed (``shendu[rl]``)
-tabular, value based              ``QLearning``, ``SARSA``, ``value_iteration``
+tabular, value based              ``QLearning``, ``SARSA``, ``value_iteration``,
+                                  ``policy_evaluation``, ``q_values``
 deep Q-learning                   ``DQN`` (replay, target network, Huber, Double DQN),
                                   ``ReplayBuffer``
 policy based                      ``REINFORCE`` (with a baseline), ``A2C``, ``PPO``;
@@ -37,6 +38,7 @@ _LAZY = {
     "GridWorld": "envs.gridworld", "TicTacToe": "envs.tictactoe",
     "ConnectFour": "envs.connect_four",
     "QLearning": "tabular", "SARSA": "tabular", "value_iteration": "tabular",
+    "policy_evaluation": "tabular", "q_values": "tabular",
     "ReplayBuffer": "buffers",
     "DQN": "dqn",
     "discounted_returns": "returns", "gae": "returns",

@@ -1,5 +1,5 @@
 """The environment interface: Gymnasium's API, so shendu's own environments and
-Gymnasium's (CartPole-v1, FrozenLake-v1, Taxi-v3, CliffWalking-v1 ...) are used the same way.
+Gymnasium's (CartPole-v1, FrozenLake-v1, Taxi-v4, CliffWalking-v1 ...) are used the same way.
 
 An environment has ``observation_space`` and ``action_space`` (see ``shendu.rl.spaces``) and
 two methods::

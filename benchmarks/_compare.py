@@ -5,7 +5,14 @@ for at least ``warmup_s`` seconds (OpenBLAS and OpenMP threads busy-wait after a
 and slow the other library right after). Each round reports the median time per call;
 the ratio is the median over rounds of shendu / PyTorch.
 
-Import this module before numpy/torch: it pins the thread counts.
+Import this module before numpy/torch: it pins the thread counts. The first comparison
+prints the machine: CPU model, its widest SIMD level, NumPy's OpenBLAS kernel (what
+threadpoolctl reports, e.g. Haswell or SkylakeX) and PyTorch's CPU capability, because
+ratios differ between AVX2 and AVX-512 machines.
+
+``--busy [N]`` on any benchmark's command line starts N (default 1) competing processes
+that keep the cores busy with NumPy work for the whole run, as a shared laptop or a
+notebook beside another job would: compare its ratios with the quiet ones.
 """
 from __future__ import annotations
 
@@ -15,8 +22,84 @@ os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
+import atexit  # noqa: E402
+import platform  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+
+_described = False
+
+
+def _cpu_model_and_simd():
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model in ("", "unknown CPU", "x86_64"):
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    for level, flag in (("AVX-512", "avx512f"), ("AVX2", "avx2"), ("AVX", "avx"),
+                        ("SSE4.2", "sse4_2")):
+        if flag in flags:
+            return model, level
+    return model, "unknown SIMD"
+
+
+def machine_description():
+    """One line: CPU model and SIMD level, NumPy's BLAS and kernel, torch's capability,
+    thread counts, and whether competing processes run (``--busy``)."""
+    model, simd = _cpu_model_and_simd()
+    blas = "BLAS unknown (pip install threadpoolctl to see it)"
+    try:
+        from threadpoolctl import threadpool_info
+        infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if infos:
+            i = infos[0]
+            blas = (f"NumPy BLAS {i.get('internal_api')} {i.get('version')} kernel "
+                    f"{i.get('architecture', '?')} ({i.get('num_threads')} threads)")
+    except ImportError:
+        pass
+    torch_cap = ""
+    if "torch" in sys.modules:
+        try:
+            torch_cap = f" | torch CPU capability {sys.modules['torch'].backends.cpu.get_cpu_capability()}"
+        except Exception:  # noqa: BLE001 - only a description
+            pass
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    pinned = f" | OPENBLAS_CORETYPE={core}" if core else ""
+    busy = f" | busy: {len(_BUSY)} competing process(es)" if _BUSY else ""
+    return (f"machine: {model}, {simd}, {os.cpu_count()} cores | {blas}{torch_cap}{pinned}"
+            f" | OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}{busy}")
+
+
+_SPIN = ("import numpy as np\n"
+         "a = np.random.default_rng(0).standard_normal((256, 256))\n"
+         "while True:\n"
+         "    a = np.tanh(a @ a * 1e-3)\n")
+
+
+def _start_busy(n):
+    """``n`` competing processes, each single-threaded NumPy matrix products forever."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", _SPIN], env=env) for _ in range(n)]
+    atexit.register(lambda: [p.kill() for p in procs])
+    return procs
+
+
+def _busy_count(argv):
+    if "--busy" not in argv:
+        return 0
+    i = argv.index("--busy")
+    return int(argv[i + 1]) if i + 1 < len(argv) and argv[i + 1].isdigit() else 1
+
+
+_BUSY = _start_busy(_busy_count(sys.argv))
 
 
 def _time_calls(fn, min_time):
@@ -34,6 +117,10 @@ def _time_calls(fn, min_time):
 def compare(name, ours, theirs, rounds=5, round_s=1.0, warmup_s=0.5, unit="ms"):
     """Time ``ours()`` (shendu) and ``theirs()`` (PyTorch) in alternating rounds and print
     one line with both medians and the ratio. Returns the ratio (shendu / PyTorch)."""
+    global _described
+    if not _described:
+        print(machine_description(), flush=True)
+        _described = True
     scale = {"ms": 1e3, "us": 1e6}[unit]
     a_times, b_times = [], []
     for _ in range(rounds):

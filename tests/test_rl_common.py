@@ -30,7 +30,14 @@ class Corridor(Env):
         return self.s, 0.0 if done else -1.0, done, False, {}
 
 
-register("Corridor-test-v0", Corridor, n=5)
+@pytest.fixture
+def corridor_id():
+    """Registers the test environment for one test only: the registry is global, and the
+    docs list what ``registered()`` holds."""
+    from shendu.rl.env import _REGISTRY
+    register("Corridor-test-v0", Corridor, n=5)
+    yield "Corridor-test-v0"
+    _REGISTRY.pop("Corridor-test-v0", None)
 
 
 def test_training_log_counts_reports_and_running_mean():
@@ -49,7 +56,7 @@ def test_training_log_counts_reports_and_running_mean():
     assert np.isnan(TrainingLog(report_every=0).mean_return())
 
 
-def test_evaluate_runs_whole_episodes_and_is_repeatable():
+def test_evaluate_runs_whole_episodes_and_is_repeatable(corridor_id):
     env = shendu.rl.make("Corridor-test-v0")
     assert env.n == 5 and env.spec == "Corridor-test-v0" and env_id(env) == "Corridor-test-v0"
     returns = evaluate(lambda obs: 1, env, episodes=3)
@@ -92,7 +99,7 @@ class TableAgent(Agent):
         self.table = np.asarray(state["table"])
 
 
-def test_agent_save_load_round_trip_and_errors(tmp_path):
+def test_agent_save_load_round_trip_and_errors(tmp_path, corridor_id):
     agent = TableAgent(shendu.rl.make("Corridor-test-v0"), scale=2.5)
     agent.table[:] = np.arange(10).reshape(5, 2)
     path = tmp_path / "agent.safetensors"

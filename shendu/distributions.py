@@ -1,0 +1,375 @@
+"""Probability distributions with PyTorch's ``torch.distributions`` names, differentiable
+through shendu's autograd: what a policy-gradient agent samples its actions from.
+
+A policy network outputs the *parameters* of a distribution over actions (the logits of a
+``Categorical`` for discrete actions, the mean and standard deviation of a ``Normal`` for
+continuous ones). The agent samples an action, and the loss uses ``log_prob(action)``
+(the score function ``d log pi(a|s) / d theta`` of REINFORCE) and ``entropy()`` (a bonus
+that keeps the policy exploring), both of which carry gradients back to the network.
+
+=================  ==========================================================
+``Categorical``    ``K`` classes, from ``probs`` or ``logits`` of shape (..., K)
+``Normal``         a Gaussian, from ``loc`` and ``scale`` (broadcast together)
+``kl_divergence``  KL(p || q) between two distributions of the same family
+=================  ==========================================================
+
+Shapes follow PyTorch: ``batch_shape`` is the shape of independent distributions (one
+per row of logits), ``event_shape`` the shape of one sample (``()`` for both families
+here); ``sample(sample_shape)`` returns ``sample_shape + batch_shape + event_shape``.
+
+>>> import shendu
+>>> from shendu.distributions import Categorical, Normal
+>>> d = Categorical(logits=shendu.tensor([[0.0, 0.0], [0.0, 2.0]]))
+>>> d.batch_shape, d.probs
+((2,), tensor([[0.5000, 0.5000],
+        [0.1192, 0.8808]]))
+>>> d.log_prob(shendu.tensor([1, 1]))
+tensor([-0.6931, -0.1269])
+>>> Normal(0.0, 1.0).entropy()
+tensor(1.4189)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .autograd import Tensor, no_grad
+from .backend import default_generator, get_default_dtype
+
+__all__ = ["Distribution", "Categorical", "Normal", "kl_divergence"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _as_float_tensor(x, name, owner):
+    """A float Tensor from a Tensor, array or number (numbers get the default dtype)."""
+    if isinstance(x, Tensor):
+        if not np.issubdtype(x.dtype, np.floating):
+            raise TypeError(f"{owner}: {name} must be a floating-point tensor, got dtype {x.dtype}")
+        return x
+    try:
+        a = np.asarray(x)
+    except Exception:  # pragma: no cover - exotic objects
+        raise TypeError(f"{owner}: {name} must be a tensor, array or number, "
+                        f"got {type(x).__name__}") from None
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise TypeError(f"{owner}: {name} must be a tensor, array or number, "
+                        f"got {type(x).__name__}")
+    # Python numbers (and integer arrays) take the default dtype, as in PyTorch
+    floating = np.issubdtype(a.dtype, np.floating) and not isinstance(x, (float, int))
+    dtype = a.dtype if floating else get_default_dtype()
+    return Tensor(a.astype(dtype, copy=False))
+
+
+def _shape(sample_shape, owner):
+    if isinstance(sample_shape, (int, np.integer)):
+        sample_shape = (sample_shape,)
+    try:
+        shape = tuple(int(s) for s in sample_shape)
+    except TypeError:
+        raise TypeError(f"{owner}.sample: sample_shape must be a tuple of ints, "
+                        f"got {sample_shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{owner}.sample: sample_shape must be non-negative, got {shape}")
+    return shape
+
+
+class Distribution:
+    """Base class: ``batch_shape``, ``event_shape``, ``sample``, ``log_prob``, ``entropy``.
+
+    ``validate_args`` (default True, as in PyTorch) checks the parameters when the
+    distribution is built and the values given to ``log_prob``; pass False to skip the
+    checks in a hot loop.
+    """
+
+    has_rsample = False
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=True):
+        self._batch_shape = tuple(batch_shape)
+        self._event_shape = tuple(event_shape)
+        self._validate_args = bool(validate_args)
+
+    @property
+    def batch_shape(self):
+        return self._batch_shape
+
+    @property
+    def event_shape(self):
+        return self._event_shape
+
+    def _extended_shape(self, sample_shape=()):
+        return tuple(sample_shape) + self._batch_shape + self._event_shape
+
+    def sample(self, sample_shape=()):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampler "
+                                  "(rsample); its samples carry no gradient. Use "
+                                  "log_prob(sample) (the score function) instead")
+
+    def log_prob(self, value):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def entropy(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------------------ Categorical
+class Categorical(Distribution):
+    """A distribution over ``K`` classes ``0 .. K-1`` for each of ``batch_shape`` rows.
+
+    Give exactly one of ``probs`` (non-negative, shape (..., K); normalised to sum to 1
+    along the last axis) or ``logits`` (any reals, shape (..., K); ``probs =
+    softmax(logits)``). ``batch_shape`` is ``shape[:-1]``; a sample is an int64 index.
+
+    * ``log_prob(a) = logits[..., a] - logsumexp(logits)``: ``a`` is an integer tensor
+      whose shape broadcasts against ``batch_shape``.
+    * ``entropy() = -sum_k p_k log p_k`` (a zero probability contributes 0).
+    * ``sample(sample_shape)`` draws by inverting the cumulative probabilities with
+      shendu's generator (``shendu.manual_seed`` repeats it); it carries no gradient.
+
+    Gradients flow from ``log_prob`` and ``entropy`` to ``probs`` or ``logits``.
+
+    >>> import shendu
+    >>> logits = shendu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> d = Categorical(logits=logits)
+    >>> d.log_prob(shendu.tensor(2)).backward()
+    >>> logits.grad  # one_hot(2) - softmax(logits)
+    tensor([-0.0900, -0.2447,  0.3348])
+    """
+
+    def __init__(self, probs=None, logits=None, validate_args=True):
+        if (probs is None) == (logits is None):
+            raise ValueError("Categorical: either `probs` or `logits` must be specified, "
+                             "but not both")
+        if probs is not None:
+            probs = _as_float_tensor(probs, "probs", "Categorical")
+            if probs.ndim < 1:
+                raise ValueError("Categorical: `probs` parameter must be at least "
+                                 f"one-dimensional, got shape {probs.shape}")
+            if validate_args:
+                p = np.asarray(probs.data)
+                if not (np.all(p >= 0) and np.all(np.isfinite(p))) or np.any(p.sum(-1) <= 0):
+                    raise ValueError("Categorical: expected parameter probs (shape "
+                                     f"{probs.shape}) to be non-negative, finite and not all "
+                                     f"zero along the last axis, got {p}")
+            self._probs = probs / probs.sum(dim=-1, keepdim=True)
+            self._logits = None
+            shape = probs.shape
+        else:
+            logits = _as_float_tensor(logits, "logits", "Categorical")
+            if logits.ndim < 1:
+                raise ValueError("Categorical: `logits` parameter must be at least "
+                                 f"one-dimensional, got shape {logits.shape}")
+            if validate_args and np.any(np.isnan(np.asarray(logits.data))):
+                raise ValueError(f"Categorical: expected parameter logits (shape "
+                                 f"{logits.shape}) to hold no NaN, got {logits.data}")
+            # normalised so that logits == log(probs); logsumexp protects against overflow
+            self._logits = logits - logits.logsumexp(dim=-1, keepdim=True)
+            self._probs = None
+            shape = logits.shape
+        self._num_events = int(shape[-1])
+        super().__init__(shape[:-1], (), validate_args)
+
+    @property
+    def logits(self):
+        """Normalised log-probabilities, shape (..., K) (``log(probs)``)."""
+        if self._logits is None:
+            eps = np.finfo(self._probs.dtype).eps
+            # clamped so that a zero probability gives a finite logit, not -inf
+            self._logits = self._probs.clamp(min=eps, max=1 - eps).log()
+        return self._logits
+
+    @property
+    def probs(self):
+        """Probabilities, shape (..., K), summing to 1 along the last axis."""
+        if self._probs is None:
+            self._probs = self._logits.softmax(dim=-1)
+        return self._probs
+
+    @property
+    def param_shape(self):
+        return self._batch_shape + (self._num_events,)
+
+    @property
+    def mean(self):
+        raise NotImplementedError("Categorical has no mean: its classes are unordered labels")
+
+    @property
+    def mode(self):
+        """The most likely class of each row (int64, ``batch_shape``)."""
+        return self.probs.argmax(dim=-1)
+
+    def sample(self, sample_shape=()):
+        """Class indices, int64, shape ``sample_shape + batch_shape``."""
+        shape = _shape(sample_shape, "Categorical")
+        p = self.probs.detach()
+        xp = p.xp
+        cdf = xp.cumsum(p.data.astype(np.float64), axis=-1)
+        u = default_generator(xp).random(shape + self._batch_shape + (1,))
+        # index k with cdf[k-1] <= u * total < cdf[k]: never a class of probability 0
+        idx = (cdf <= u * cdf[..., -1:]).sum(axis=-1)
+        return Tensor(xp.minimum(idx, self._num_events - 1).astype(np.int64))
+
+    def _index(self, value):
+        v = value.data if isinstance(value, Tensor) else np.asarray(value)
+        if self._validate_args:
+            if not (np.issubdtype(v.dtype, np.integer) or
+                    (np.issubdtype(v.dtype, np.floating) and np.all(v == np.round(v)))):
+                raise ValueError(f"Categorical.log_prob: value must hold class indices "
+                                 f"(integers), got dtype {v.dtype}")
+            if np.any(v < 0) or np.any(v >= self._num_events):
+                raise ValueError(f"Categorical.log_prob: value must be in the support "
+                                 f"0..{self._num_events - 1}, got {v}")
+        try:
+            shape = np.broadcast_shapes(v.shape, self._batch_shape)
+        except ValueError:
+            raise ValueError(f"Categorical.log_prob: value of shape {tuple(v.shape)} does not "
+                             f"broadcast with batch_shape {self._batch_shape}") from None
+        return np.broadcast_to(v.astype(np.int64), shape), shape
+
+    def log_prob(self, value):
+        """``log p(value)``, shape ``broadcast(value.shape, batch_shape)``."""
+        idx, shape = self._index(value)
+        logits = self.logits
+        if logits.shape[:-1] != shape:
+            logits = logits.expand(*shape, self._num_events)
+        return logits.gather(-1, np.array(idx)[..., None]).squeeze(-1)
+
+    def entropy(self):
+        """``-sum_k p_k log p_k``, shape ``batch_shape``."""
+        logits = self.logits
+        # 0 * log(0) must be 0: clamp -inf logits to the smallest finite float first
+        logits = logits.clamp(min=float(np.finfo(logits.dtype).min))
+        return -(logits * self.probs).sum(dim=-1)
+
+    def enumerate_support(self):
+        """All classes, shape (K,) + batch_shape."""
+        k = np.arange(self._num_events, dtype=np.int64).reshape((-1,) + (1,) * len(self._batch_shape))
+        return Tensor(np.broadcast_to(k, (self._num_events,) + self._batch_shape).copy())
+
+    def __repr__(self):
+        name = "probs" if self._logits is None else "logits"
+        return f"Categorical({name}: {self.param_shape})"
+
+
+# ----------------------------------------------------------------------------------- Normal
+class Normal(Distribution):
+    """The Gaussian ``N(loc, scale**2)``; ``loc`` and ``scale`` broadcast to ``batch_shape``.
+
+    * ``log_prob(x) = -(x - loc)**2 / (2 scale**2) - log(scale) - log(2 pi) / 2``
+    * ``entropy() = 1/2 + log(2 pi) / 2 + log(scale)``
+    * ``rsample()`` = ``loc + scale * eps`` with ``eps ~ N(0, 1)``: the
+      reparameterisation trick, so gradients flow from the sample to ``loc`` and
+      ``scale``; ``sample()`` is the same draw without a gradient.
+
+    >>> import shendu
+    >>> loc = shendu.tensor([0.0, 1.0], requires_grad=True)
+    >>> d = Normal(loc, shendu.tensor([1.0, 2.0]))
+    >>> d.log_prob(shendu.tensor([0.0, 0.0])).detach()
+    tensor([-0.9189, -1.7371])
+    >>> d.log_prob(shendu.tensor([0.0, 0.0])).sum().backward(); loc.grad  # (x - loc) / scale**2
+    tensor([ 0.0000, -0.2500])
+    """
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        loc = _as_float_tensor(loc, "loc", "Normal")
+        scale = _as_float_tensor(scale, "scale", "Normal")
+        try:
+            shape = np.broadcast_shapes(loc.shape, scale.shape)
+        except ValueError:
+            raise ValueError(f"Normal: loc of shape {loc.shape} and scale of shape "
+                             f"{scale.shape} do not broadcast") from None
+        if validate_args:
+            s = np.asarray(scale.data)
+            if not np.all(s > 0):
+                raise ValueError(f"Normal: expected parameter scale (shape {scale.shape}) to "
+                                 f"be positive (> 0), got {s}")
+            if np.any(np.isnan(np.asarray(loc.data))):
+                raise ValueError(f"Normal: expected parameter loc (shape {loc.shape}) to hold "
+                                 f"no NaN, got {loc.data}")
+        self.loc = loc if loc.shape == shape else loc.expand(*shape)
+        self.scale = scale if scale.shape == shape else scale.expand(*shape)
+        super().__init__(shape, (), validate_args)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.scale ** 2
+
+    def _eps(self, sample_shape):
+        shape = self._extended_shape(_shape(sample_shape, "Normal"))
+        xp = self.loc.xp
+        return Tensor(default_generator(xp).standard_normal(shape).astype(self.loc.dtype))
+
+    def rsample(self, sample_shape=()):
+        """``loc + scale * eps``, shape ``sample_shape + batch_shape``, differentiable."""
+        return self.loc + self.scale * self._eps(sample_shape)
+
+    def sample(self, sample_shape=()):
+        """A draw of shape ``sample_shape + batch_shape``, without a gradient."""
+        with no_grad():
+            return self.rsample(sample_shape).detach()
+
+    def log_prob(self, value):
+        """``log p(value)``, shape ``broadcast(value.shape, batch_shape)``."""
+        value = _as_float_tensor(value, "value", "Normal.log_prob")
+        if self._validate_args:
+            try:
+                np.broadcast_shapes(value.shape, self._batch_shape)
+            except ValueError:
+                raise ValueError(f"Normal.log_prob: value of shape {value.shape} does not "
+                                 f"broadcast with batch_shape {self._batch_shape}") from None
+            if np.any(np.isnan(np.asarray(value.data))):
+                raise ValueError("Normal.log_prob: value must be real (no NaN), "
+                                 f"got {value.data}")
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - _HALF_LOG_2PI
+
+    def entropy(self):
+        """``1/2 + log(2 pi)/2 + log(scale)``, shape ``batch_shape``."""
+        return self.scale.log() + (0.5 + _HALF_LOG_2PI)
+
+    def __repr__(self):
+        return f"Normal(loc: {self._batch_shape}, scale: {self._batch_shape})"
+
+
+# ---------------------------------------------------------------------------- KL divergence
+def kl_divergence(p, q):
+    """``KL(p || q) = E_p[log p - log q]`` for two Categoricals (``sum p (log p - log q)``)
+    or two Normals (``log(s_q/s_p) + (s_p**2 + (m_p - m_q)**2) / (2 s_q**2) - 1/2``),
+    shape: the broadcast batch shape. Differentiable in both arguments.
+
+    >>> import shendu
+    >>> p = Categorical(probs=shendu.tensor([0.5, 0.5]))
+    >>> q = Categorical(probs=shendu.tensor([0.9, 0.1]))
+    >>> kl_divergence(p, q)
+    tensor(0.5108)
+    """
+    if isinstance(p, Categorical) and isinstance(q, Categorical):
+        if p._num_events != q._num_events:
+            raise ValueError(f"kl_divergence: the Categoricals have {p._num_events} and "
+                             f"{q._num_events} classes")
+        return (p.probs * (p.logits - q.logits)).sum(dim=-1)
+    if isinstance(p, Normal) and isinstance(q, Normal):
+        var_ratio = (p.scale / q.scale) ** 2
+        t1 = ((p.loc - q.loc) / q.scale) ** 2
+        return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+    raise NotImplementedError(f"kl_divergence: no formula for {type(p).__name__} || "
+                              f"{type(q).__name__} (shendu has Categorical || Categorical "
+                              "and Normal || Normal)")

@@ -34,7 +34,7 @@ same number of simulations per move (100), alternating who starts; the target is
 wins.
 
 Run: python examples/rl_alphazero.py [--seeds 5] [--c4-seeds 5] [--out examples_output]
-     python examples/rl_alphazero.py --quick          (a small run, about a minute)
+     python examples/rl_alphazero.py --quick          (a small run, seconds)
 
 Measured (2-core AMD EPYC, AVX2): see the figures at the end of this docstring.
 """
@@ -204,7 +204,7 @@ def plot(ttt, c4, visits, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a small run (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="a small run (seconds)")
     parser.add_argument("--seeds", type=int, default=5, help="tic-tac-toe seeds")
     parser.add_argument("--c4-seeds", type=int, default=5, help="Connect-Four seeds")
     parser.add_argument("--iterations", type=int, default=40, help="tic-tac-toe iterations")
@@ -235,7 +235,7 @@ def main(argv=None):
         ttt.append(r)
         m, rnd = r["vs_minimax"], r["vs_random"]
         print(f"tic-tac-toe seed {seed}: vs minimax {m['wins']}W {m['draws']}D "
-              f"{m['losses']}L | vs random {rnd['wins']}% wins (first "
+              f"{m['losses']}L | vs random {rnd['wins'] / games:.0%} wins (first "
               f"{rnd['first']['wins']}/{games // 2 + games % 2}, second "
               f"{rnd['second']['wins']}/{games // 2}), {rnd['losses']} losses | mistakes "
               f"{r['mistakes']} of {r['positions']} positions | train {r['train_seconds']:.0f}s",

@@ -171,6 +171,7 @@ class Categorical(Distribution):
             self._probs = None
             shape = logits.shape
         self._num_events = int(shape[-1])
+        self._param = "probs" if probs is not None else "logits"  # what it was built from
         super().__init__(shape[:-1], (), validate_args)
 
     @property
@@ -251,8 +252,7 @@ class Categorical(Distribution):
         return Tensor(np.broadcast_to(k, (self._num_events,) + self._batch_shape).copy())
 
     def __repr__(self):
-        name = "probs" if self._logits is None else "logits"
-        return f"Categorical({name}: {self.param_shape})"
+        return f"Categorical({self._param}: {self.param_shape})"
 
 
 # ----------------------------------------------------------------------------------- Normal

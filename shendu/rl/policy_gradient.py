@@ -510,6 +510,9 @@ class A2C(PolicyAgent):
                  normalize_advantages=False, max_grad_norm=0.5, seed=None):
         if int(n_steps) != n_steps or n_steps < 1:
             raise ValueError(f"A2C: n_steps must be a positive integer, got {n_steps!r}")
+        for label, v in (("gamma", gamma), ("gae_lambda", gae_lambda)):
+            if not 0 <= v <= 1:
+                raise ValueError(f"A2C: {label} must be in [0, 1], got {v!r}")
         self._config = dict(n_envs=int(n_envs), n_steps=int(n_steps),
                             hidden=list(_hidden(hidden, "A2C")), activation=activation, lr=lr,
                             gamma=gamma, gae_lambda=gae_lambda, value_coef=value_coef,

@@ -97,6 +97,9 @@ class PPO(PolicyAgent):
                 raise ValueError(f"PPO: {label} must be a positive integer, got {v!r}")
         if not 0 < clip_range < 1:
             raise ValueError(f"PPO: clip_range must be in (0, 1), got {clip_range!r}")
+        for label, v in (("gamma", gamma), ("gae_lambda", gae_lambda)):
+            if not 0 <= v <= 1:
+                raise ValueError(f"PPO: {label} must be in [0, 1], got {v!r}")
         if batch_size > n_steps * n_envs:
             raise ValueError(f"PPO: batch_size ({batch_size}) is larger than a rollout "
                              f"(n_steps * n_envs = {n_steps * n_envs})")

@@ -147,7 +147,7 @@ def test_batchnorm_keras_defaults_and_moving_statistics():
     np.testing.assert_allclose(y.std(0), np.sqrt(x.var(0) / (x.var(0) + 1e-3)), rtol=1e-4)
     mm, mv = bn.moving_mean.detach().numpy(), bn.moving_variance.detach().numpy()
     np.testing.assert_allclose(mm, 0.01 * x.mean(0), rtol=1e-5)
-    np.testing.assert_allclose(mv, 0.99 + 0.01 * x.var(0, ddof=1), rtol=1e-5)
+    np.testing.assert_allclose(mv, 0.99 + 0.01 * x.var(0, ddof=0), rtol=1e-5)  # Keras: biased
     infer = bn(x).detach().numpy()  # inference: moving statistics
     np.testing.assert_allclose(infer, (x - mm) / np.sqrt(mv + 1e-3), rtol=1e-4, atol=1e-5)
     assert [w.shape for w in bn.get_weights()] == [(4,)] * 4

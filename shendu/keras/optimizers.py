@@ -1,27 +1,29 @@
 """``keras.optimizers``: Keras's optimizer classes, names and defaults over ``shendu.optim``.
 
 A Keras optimizer is created without parameters (``Adam(learning_rate=1e-3)``) and bound
-to the model's trainable weights the first time it is used. The update itself is done by
-the matching ``shendu.optim`` class, so the rules are PyTorch's, with Keras's argument names
-and default values:
+to the model's trainable weights the first time it is used. The update is done by a
+``shendu.optim`` class: PyTorch's where Keras's rule is the same, Keras 3's own
+(``shendu.keras.optimizer_rules``) where it is not, so tf.keras code gives Keras's steps:
 
 =========  ======================================  =====================================
-Keras      defaults                                update rule (shendu.optim)
+Keras      defaults                                update rule
 =========  ======================================  =====================================
-SGD        lr 0.01, momentum 0, nesterov False     same as Keras while lr is constant
-Adam       lr 1e-3, betas .9/.999, eps 1e-7        ``m_hat / (sqrt(v_hat) + eps)``
-AdamW      as Adam, weight_decay 0.004             decoupled decay ``w -= lr * wd * w``
-RMSprop    lr 1e-3, rho 0.9, eps 1e-7              ``g / (sqrt(v) + eps)``
-Adagrad    lr 1e-3, initial_accumulator 0.1,       ``g / (sqrt(h) + eps)``
+SGD        lr 0.01, momentum 0, nesterov False     shendu.optim.SGD (Keras's while lr is
+                                                   constant)
+Adam       lr 1e-3, betas .9/.999, eps 1e-7        Keras's: ``lr sqrt(1 - b2^t) / (1 -
+                                                   b1^t) m / (sqrt(v) + eps)``
+AdamW      as Adam, weight_decay 0.004             as Adam, then ``w -= lr * wd * w``
+RMSprop    lr 1e-3, rho 0.9, eps 1e-7              Keras's: ``lr g / sqrt(v + eps)``
+Adagrad    lr 1e-3, initial_accumulator 0.1,       Keras's: ``lr g / sqrt(h + eps)``
            eps 1e-7
-Adadelta   lr 1e-3, rho 0.95, eps 1e-7             same as Keras
-Nadam      lr 1e-3, betas .9/.999, eps 1e-7        PyTorch's NAdam (momentum_decay 4e-3)
+Adadelta   lr 1e-3, rho 0.95, eps 1e-7             shendu.optim.Adadelta (same as Keras)
+Nadam      lr 1e-3, betas .9/.999, eps 1e-7        Keras's: momentum warm-up ``0.96^t``
 =========  ======================================  =====================================
 
-Differences from Keras worth knowing: Keras puts epsilon inside the square root for
-RMSprop and Adagrad (``g / sqrt(v + eps)``) and outside the bias correction for Adam; with
-eps = 1e-7 the steps differ only where the running averages are themselves ~1e-7.
-``weight_decay`` (any optimizer) is Keras's decoupled decay, applied before the update.
+Where epsilon sits matters: RMSprop's ``sqrt(v + 1e-7)`` floors the denominator at 3.2e-4
+(PyTorch's ``sqrt(v) + 1e-7`` at 1e-7), so weights with small gradients take far smaller
+first steps in Keras. ``weight_decay`` (any optimizer) is Keras's decoupled decay, applied
+before the update.
 
 ``learning_rate`` may be a float or a schedule from ``keras.optimizers.schedules``; setting
 ``optimizer.learning_rate = x`` (as ``ReduceLROnPlateau`` does) takes effect at the next
@@ -41,6 +43,7 @@ import numpy as np
 from .. import optim as _optim
 from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
+from .optimizer_rules import KerasAdagrad, KerasAdam, KerasNadam, KerasRMSprop
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam",
            "TorchOptimizer", "schedules", "get", "serialize", "deserialize"]
@@ -362,7 +365,7 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: ``Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
     amsgrad=False)``."""
-    _inner_class = _optim.Adam
+    _inner_class = KerasAdam
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -396,8 +399,8 @@ class AdamW(Adam):
 
 class Nadam(Adam):
     """Adam with Nesterov momentum: ``Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999,
-    epsilon=1e-7)`` (PyTorch's NAdam rule, momentum_decay 4e-3)."""
-    _inner_class = _optim.NAdam
+    epsilon=1e-7)`` (Keras 3's rule: momentum warm-up ``mu_t = b1 (1 - 0.5 * 0.96^t)``)."""
+    _inner_class = KerasNadam
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -417,7 +420,7 @@ class Nadam(Adam):
 class RMSprop(Optimizer):
     """RMSprop: ``RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
     centered=False)``."""
-    _inner_class = _optim.RMSprop
+    _inner_class = KerasRMSprop
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -439,7 +442,7 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad: ``Adagrad(learning_rate=0.001, initial_accumulator_value=0.1,
     epsilon=1e-7)``."""
-    _inner_class = _optim.Adagrad
+    _inner_class = KerasAdagrad
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,

@@ -170,7 +170,7 @@ def _array(t):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, *, unbiased_running_var=True):
     """Batch normalization over the batch (and spatial) axes of ``(N, C, *)`` inputs.
 
     Parameters
@@ -187,6 +187,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         Weight of the new batch in the running averages.
     eps : float
         Added to the variance so it is never divided by 0.
+    unbiased_running_var : bool, keyword only
+        True (PyTorch): the running variance averages the unbiased batch variance
+        ``sum (x - mean)^2 / (n - 1)``; False (Keras's BatchNormalization): the biased one,
+        ``/ n``. The batch itself is always normalized by the biased variance.
 
     Returns
     -------
@@ -229,8 +233,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             if running_mean is not None:
                 running_mean.mul_(1 - m).add_(mean.astype(running_mean.dtype), alpha=m)
             if running_var is not None:
-                unbiased = var * (n / (n - 1))
-                running_var.mul_(1 - m).add_(unbiased.astype(running_var.dtype), alpha=m)
+                batch_var = var * (n / (n - 1)) if unbiased_running_var else var
+                running_var.mul_(1 - m).add_(batch_var.astype(running_var.dtype), alpha=m)
     return BatchNormTrain.apply(input, weight, bias, xc, invstd, eps)
 
 

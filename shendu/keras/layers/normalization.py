@@ -27,9 +27,8 @@ class BatchNormalization(Layer):
     center, scale : bool, default True (learn ``beta`` / ``gamma``)
 
     Weights: ``gamma``, ``beta`` (trainable), ``moving_mean``, ``moving_variance`` (not
-    trainable). One difference from Keras: the moving variance averages the *unbiased*
-    batch variance (PyTorch's convention; Keras uses the biased one), a factor
-    ``n / (n - 1)`` that is negligible for usual batch sizes.
+    trainable). The moving variance averages the *biased* batch variance, as Keras does
+    (``nn.BatchNorm*`` averages the unbiased one, PyTorch's convention).
 
     A frozen layer (``trainable = False``) runs in inference mode, as in Keras.
 
@@ -96,7 +95,8 @@ class BatchNormalization(Layer):
             shape = x.shape
             x = x.reshape(-1, shape[-1])
         y = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                         use_batch, 1.0 - self.momentum, self.epsilon)
+                         use_batch, 1.0 - self.momentum, self.epsilon,
+                         unbiased_running_var=False)  # Keras: the biased batch variance
         if moved:
             y = y.reshape(shape).moveaxis(-1, self._axis)
         return y

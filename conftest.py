@@ -9,6 +9,9 @@ import shendu
 # the numba kernels' module imports numba: without the `jit` extra there is nothing to
 # collect there (tests/test_kernels.py skips with the install hint)
 collect_ignore = [] if importlib.util.find_spec("numba") else ["shendu/_jit_kernels.py"]
+# the ONNX exporter's doctest exports a model: it needs the `onnx` extra
+if not importlib.util.find_spec("onnx"):
+    collect_ignore.append("shendu/io/onnx.py")
 
 
 @pytest.fixture(autouse=True)

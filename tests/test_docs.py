@@ -14,6 +14,7 @@ Markers on the line before a fence (an HTML comment, invisible on GitHub):
 * ``<!-- needs-data -->``: run only when the data folder (``$SHENDU_DATA``, else
   ``../shared/data`` next to the repository) holds the datasets; otherwise skipped;
 * ``<!-- needs-gymnasium -->``: run only when Gymnasium (the ``rl`` extra) is installed;
+* ``<!-- needs-onnx -->``: run only when onnx and onnxruntime (the ``onnx`` extra) are;
 * ``<!-- needs-torch -->``: run only when PyTorch is installed (it is only needed for
   the conformance tests, and for blocks that show moving weights to and from it).
 
@@ -37,7 +38,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]  # README's code runs too
 
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
-MARKER = re.compile(r"<!--\s*(skip|needs-data|needs-torch|needs-gymnasium)\s*-->")
+MARKER = re.compile(r"<!--\s*(skip|needs-data|needs-torch|needs-gymnasium|needs-onnx)\s*-->")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -119,11 +120,13 @@ def test_page_code_runs(page, tmp_path, monkeypatch):
     namespace = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     has_torch = importlib.util.find_spec("torch") is not None
     has_gymnasium = importlib.util.find_spec("gymnasium") is not None
+    has_onnx = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
     skipped = []
     for block in blocks:
         if block.marker == "skip" or (block.marker == "needs-data" and data is None) \
                 or (block.marker == "needs-torch" and not has_torch) \
-                or (block.marker == "needs-gymnasium" and not has_gymnasium):
+                or (block.marker == "needs-gymnasium" and not has_gymnasium) \
+                or (block.marker == "needs-onnx" and not has_onnx):
             skipped.append(block)
             continue
         run_block(block, namespace)

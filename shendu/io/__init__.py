@@ -14,6 +14,9 @@ renamed over the target, so a crash mid-save leaves the old file intact.
 >>> sorted(shendu.load(path).items(), key=str)[0]
 ('step', 10)
 """
+from . import onnx
+from .onnx import export as export_onnx
 from .serialization import atomic_write, load, load_state_dict, save, save_state_dict
 
-__all__ = ["save", "load", "save_state_dict", "load_state_dict", "atomic_write"]
+__all__ = ["save", "load", "save_state_dict", "load_state_dict", "atomic_write", "onnx",
+           "export_onnx"]

@@ -28,7 +28,7 @@ lines are all worth 0 to self-play, so a self-taught player is not drawn to the 
 where a random opponent errs most.
 
 Connect-Four (conv trunk: two 3x3 convolutions of 32 channels, AlphaGo Zero's policy and
-value heads; 50 simulations per self-play move, 40 iterations of 32 games): the
+value heads; 50 simulations per self-play move, 80 iterations of 32 games): the
 trained agent plays 100 games against pure MCTS (UCT with random rollouts) with the
 same number of simulations per move (100), alternating who starts; the target is >= 70%
 wins.
@@ -36,7 +36,11 @@ wins.
 Run: python examples/rl_alphazero.py [--seeds 5] [--c4-seeds 5] [--out examples_output]
      python examples/rl_alphazero.py --quick          (a small run, seconds)
 
-Measured (2-core AMD EPYC, AVX2): see the figures at the end of this docstring.
+Measured (2-core AMD EPYC, AVX2, one thread): tic-tac-toe seeds 0-4: 0 losses in 100
+games against minimax (5/5), 0 mistakes in 868 positions (5/5); against random 92, 95, 95,
+97, 91% wins (mean 94.0%, 3/5 >= 95%, ceiling 95.6%). Connect-Four seeds 0-4 against pure
+MCTS (100 simulations each): 87, 71, 86, 71, 81% wins (mean 79.2%, 5/5 >= 70%); with 40
+iterations only 2/5 (mean 66%). About 11 minutes a Connect-Four seed.
 """
 import argparse
 import os
@@ -208,7 +212,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5, help="tic-tac-toe seeds")
     parser.add_argument("--c4-seeds", type=int, default=5, help="Connect-Four seeds")
     parser.add_argument("--iterations", type=int, default=40, help="tic-tac-toe iterations")
-    parser.add_argument("--c4-iterations", type=int, default=40)
+    parser.add_argument("--c4-iterations", type=int, default=80)
     parser.add_argument("--games", type=int, default=100, help="evaluation games")
     parser.add_argument("--out", default="examples_output")
     args = parser.parse_args(argv)

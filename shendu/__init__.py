@@ -17,7 +17,7 @@ from . import autograd
 from . import ops
 from .ops import *  # noqa: F401,F403  every op as shendu.<name>
 from . import io
-from . import data, datasets, distributions, nn, optim
+from . import data, datasets, distributed, distributions, nn, optim
 from . import keras, metrics, rl, viz
 from .io import save, load
 

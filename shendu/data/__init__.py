@@ -13,9 +13,10 @@ from . import augment, datasets, text, transforms
 from .dataloader import (DataLoader, RandomSampler, Sampler, SequentialSampler,
                          SubsetRandomSampler, default_collate)
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .distributed import DistributedSampler
 from .transforms import Compose, MinMaxNormalize, Standardize, one_hot, train_test_split
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
-           "SubsetRandomSampler", "Standardize", "MinMaxNormalize", "Compose", "one_hot",
+           "SubsetRandomSampler", "DistributedSampler", "Standardize", "MinMaxNormalize", "Compose", "one_hot",
            "train_test_split", "datasets", "transforms", "text", "augment"]

@@ -49,6 +49,10 @@ class Model(Trainer, Layer):
     * ``keras.Sequential([...])`` (a subclass);
     * ``keras.Model(module)``: train any ``shendu.nn.Module`` with ``compile`` / ``fit``.
 
+    A subclass may also override ``train_step(self, data)`` (and ``test_step``) to train
+    its own way, e.g. a GAN with two optimizers, and ``fit`` runs it on every batch (see
+    ``Trainer.train_step``).
+
     A model runs in inference mode (Dropout off, BatchNorm on moving statistics) unless
     called with ``training=True``, as ``fit`` does.
     """
@@ -217,6 +221,11 @@ class Model(Trainer, Layer):
 
     def _forward_logits(self, x, training):
         return self._run_graph(x, training, logits=True)
+
+    def _builds_from_data(self):
+        # keras.io's GAN subclasses Model with a train_step and no call: nothing to run.
+        return self._graph is not None or self._wrapped is not None or \
+            type(self).call is not Model.call or not self._overrides("train_step")
 
     # ------------------------------------------------------------------ inspection
     @property

@@ -4,6 +4,11 @@ models (a mixin of ``keras.Model``).
 The training step is the plain shendu loop (forward, loss, ``backward``, optimizer step)
 plus the running loss and the metrics, computed on arrays without a graph. Batches are cut
 from the arrays once each; callbacks' batch hooks run only when some callback wants them.
+
+A model that overrides ``train_step(self, data)`` (a GAN with two optimizers, say) has
+``fit`` call it on every batch instead, and the dict it returns is what the progress bar
+and ``History`` show; ``test_step`` does the same for ``evaluate`` and validation. See
+``Trainer.train_step``.
 """
 from __future__ import annotations
 
@@ -67,7 +72,9 @@ class Trainer:
         ----------
         optimizer : name (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``, ``"adagrad"``,
             ``"adadelta"``, ``"nadam"``) or a ``keras.optimizers`` instance (or a built
-            ``shendu.optim`` optimizer)
+            ``shendu.optim`` optimizer); None for a model whose own ``train_step`` holds
+            its optimizers (a GAN's ``compile(d_optimizer=..., g_optimizer=...)`` override
+            calls ``super().compile(optimizer=None)`` or plain ``super().compile()``)
         loss : name (``"mse"``, ``"mae"``, ``"huber"``, ``"binary_crossentropy"``,
             ``"categorical_crossentropy"``, ``"sparse_categorical_crossentropy"``,
             ``"kl_divergence"`` ...), a ``keras.losses.Loss`` or a function
@@ -82,7 +89,7 @@ class Trainer:
         if loss_weights is not None:
             raise NotImplementedError("compile(loss_weights=...) is for several outputs, which "
                                       "shendu.keras does not train")
-        self.optimizer = optimizers_module.get(optimizer)
+        self.optimizer = None if optimizer is None else optimizers_module.get(optimizer)
         self.loss = loss
         self._loss_obj = losses_module.get(loss) if loss is not None else None
         if metrics is None:
@@ -101,10 +108,25 @@ class Trainer:
         self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": self._metric_specs,
                                 "weighted_metrics": self._weighted_metric_specs}
 
-    def _check_compiled(self, who):
+    def _check_compiled(self, who, step=None):
+        """``step``: the name of the step ``who`` runs; an overridden step needs only
+        ``compile()`` (it brings its own loss and optimizers)."""
+        if step is not None and self._overrides(step):
+            if not self.compiled:
+                raise RuntimeError(f"You must call compile() before {who}(), even when "
+                                   f"{type(self).__name__} defines its own {step}: e.g. "
+                                   "model.compile() or your compile(...) override")
+            return
         if not self.compiled or self._loss_obj is None:
             raise RuntimeError(f"You must call compile() with a loss before {who}(): e.g. "
                                "model.compile(optimizer='adam', loss='mse')")
+        if step == "train_step" and self.optimizer is None:
+            raise RuntimeError(f"{who}() needs an optimizer: compile(optimizer=None) is only "
+                               f"for models that override train_step")
+
+    def _overrides(self, step):
+        """Whether this model's class defines its own ``train_step`` / ``test_step``."""
+        return getattr(type(self), step) is not getattr(Trainer, step)
 
     @property
     def metrics(self):
@@ -240,13 +262,18 @@ class Trainer:
 
     def _start(self, x_sample):
         """Build the model from the first batch's shape and find its device."""
-        if not self.built:
+        if not self.built and self._builds_from_data():
             shape = [tuple(a.shape) for a in x_sample] if isinstance(x_sample, list) \
                 else tuple(x_sample.shape)
             self._build_for_data(shape)
         w = self.weights
         self._device = w[0].device if w and w[0].is_cuda else None
         self._has_regularizers = any(layer._regularized for layer in self._layers_recursive())
+
+    def _builds_from_data(self):
+        """Whether a dummy forward can build the model (a GAN with its own train_step and
+        no ``call`` cannot; its parts build on their first call)."""
+        return True
 
     def _build_for_data(self, shape):
         with grad_mode.no_grad():  # one dummy forward creates every layer's weights
@@ -273,6 +300,90 @@ class Trainer:
             cw = class_weights_to_sample_weights(data.y, class_weight)
             data.sample_weight = cw if data.sample_weight is None else data.sample_weight * cw
         return data
+
+    # ------------------------------------------------------------------ custom steps
+    def train_step(self, data):
+        """One training step on one batch; override it to train in your own way.
+
+        ``fit`` calls an overridden ``train_step`` on every batch, in training mode
+        (layers called without ``training=`` run as in training), and shows the dict it
+        returns, ``{name: value}`` (floats, 0-d arrays or Tensors), in the progress bar;
+        the last batch's dict of each epoch goes into ``History``. Keep running means in
+        ``keras.metrics.Mean`` objects and list them in a ``metrics`` property: ``fit``
+        resets them at the start of every epoch (keras.io's "GAN overriding
+        Model.train_step" does exactly this). Compute gradients with ``loss.backward()``
+        and apply them with ``optimizer.apply_gradients(zip(grads, weights))`` or
+        ``optimizer.zero_grad()`` / ``loss.backward()`` / ``optimizer.step()`` on an
+        optimizer built for the weights.
+
+        Parameters
+        ----------
+        data : what ``fit`` holds for one batch, as Tensors: ``x`` when ``fit`` got no
+            ``y``, else ``(x, y)``, or ``(x, y, sample_weight)`` when weights were given
+            (a DataLoader of ``(x, y)`` pairs gives ``(x, y)``).
+
+        Returns
+        -------
+        dict of metric name -> value. The default step (forward, compiled loss,
+        ``backward``, ``self.optimizer`` step, compiled metrics) returns the running
+        loss and metrics, so an override may end with ``return super().train_step(data)``.
+
+        >>> import numpy as np
+        >>> from shendu import keras
+        >>> class Halving(keras.Model):   # a model with its own (odd) training rule
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.dense = keras.layers.Dense(1)
+        ...     def call(self, x):
+        ...         return self.dense(x)
+        ...     def train_step(self, data):
+        ...         for w in self.trainable_weights:
+        ...             w.data *= 0.5
+        ...         return {"weight_sum": float(sum(abs(w.data).sum() for w in self.weights))}
+        >>> model = Halving()
+        >>> model.compile(optimizer=None)
+        >>> history = model.fit(np.ones((4, 3)), epochs=2, batch_size=2, verbose=0)
+        >>> len(history.history["weight_sum"])
+        2
+        """
+        x, y, w = _unpack(data)
+        if self.optimizer is None or self._loss_obj is None:
+            raise RuntimeError("the default train_step needs compile(optimizer=..., loss=...)")
+        self._prepare_training()
+        self._train_batch(x, _raw(y), _raw(w))
+        return self._logs()
+
+    def test_step(self, data):
+        """One evaluation step on one batch (``evaluate`` and ``fit``'s validation).
+
+        Same contract as ``train_step``: ``data`` is ``x``, ``(x, y)`` or ``(x, y,
+        sample_weight)`` as Tensors, the return a dict of metric name -> value. It runs in
+        inference mode without recording a graph. The default computes the compiled loss
+        and metrics.
+        """
+        x, y, w = _unpack(data)
+        if self._loss_obj is None:
+            raise RuntimeError("the default test_step needs compile(loss=...); override "
+                               "test_step for a model trained by its own train_step")
+        self._test_batch(x, _raw(y), _raw(w))
+        return self._logs()
+
+    def _custom_step(self, step, xb, yb, wb):
+        """Run an overridden ``train_step`` / ``test_step`` on one batch; its logs."""
+        x = self._wrap_x(xb)
+        if yb is None and wb is None:
+            data = x
+        else:
+            y = None if yb is None else Tensor._make(self._to_device(yb))
+            data = (x, y) if wb is None else (x, y, Tensor._make(self._to_device(wb)))
+        logs = getattr(self, step)(data)
+        if logs is None:
+            return {}
+        if not isinstance(logs, dict):
+            raise TypeError(f"{type(self).__name__}.{step} must return a dict of metric name "
+                            f"-> value (e.g. {{'d_loss': ..., 'g_loss': ...}}), got "
+                            f"{type(logs).__name__}")
+        return {k: _py(v) for k, v in logs.items()}
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -304,7 +415,8 @@ class Trainer:
             history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid),
                                 batch_size=256, epochs=10)
         """
-        self._check_compiled("fit")
+        self._check_compiled("fit", "train_step")
+        custom = self._overrides("train_step")
         verbose = _resolve_verbose(verbose)
         if validation_split and validation_data is not None:
             validation_split = 0.0  # Keras: validation_data wins
@@ -322,7 +434,8 @@ class Trainer:
         if first is None:
             raise ValueError("fit: the training data is empty")
         self._start(first[0])
-        self._prepare_training()
+        if not custom:
+            self._prepare_training()
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
             epochs=epochs, steps=data.steps or None, validation=val is not None)
@@ -335,20 +448,24 @@ class Trainer:
             cbs.on_epoch_begin(epoch)
             self.train(True)
             steps = 0
+            step_logs = {}
             try:
                 for step, (xb, yb, wb) in enumerate(data.batches(shuffle)):
                     if want_batches:
                         cbs.on_train_batch_begin(step)
-                    self._train_batch(self._wrap_x(xb), self._to_device(yb),
-                                      self._to_device(wb))
+                    if custom:
+                        step_logs = self._custom_step("train_step", xb, yb, wb)
+                    else:
+                        self._train_batch(self._wrap_x(xb), self._to_device(yb),
+                                          self._to_device(wb))
                     steps = step + 1
                     if want_batches:
-                        cbs.on_train_batch_end(step, self._logs())
+                        cbs.on_train_batch_end(step, step_logs if custom else self._logs())
                     if self.stop_training:
                         break
             finally:
                 self.train(False)
-            epoch_logs = self._logs()
+            epoch_logs = dict(step_logs) if custom else self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_loop(val, cbs, in_fit=True)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -373,18 +490,27 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluate
     def _evaluate_loop(self, data, cbs, in_fit=False):
+        custom = self._overrides("test_step")
+        if not custom and self._loss_obj is None:
+            raise RuntimeError(f"{type(self).__name__} was compiled without a loss: override "
+                               "test_step to validate or evaluate it")
         self.reset_metrics()
         want = cbs.wants_batches("test")
         cbs.on_test_begin()
         steps = 0
+        logs = {}
         for step, (xb, yb, wb) in enumerate(data.batches(False)):
             if want:
                 cbs.on_test_batch_begin(step)
-            self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+            if custom:
+                with grad_mode.no_grad():
+                    logs = self._custom_step("test_step", xb, yb, wb)
+            else:
+                self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
             steps = step + 1
             if want:
-                cbs.on_test_batch_end(step, self._logs())
-        logs = self._logs()
+                cbs.on_test_batch_end(step, logs if custom else self._logs())
+        logs = dict(logs) if custom else self._logs()
         if cbs.progbar is not None and not in_fit:
             cbs.progbar.seen = steps
         cbs.on_test_end(logs)
@@ -397,7 +523,7 @@ class Trainer:
         Returns the loss alone when no metrics were compiled, else ``[loss, metric1, ...]``
         in the order given to ``compile`` (a dict with ``return_dict=True``).
         """
-        self._check_compiled("evaluate")
+        self._check_compiled("evaluate", "test_step")
         verbose = _resolve_verbose(verbose)
         data = self._batches(x, y, sample_weight, batch_size, steps=steps, who="evaluate")
         first = next(iter(data.batches(False)), None)
@@ -410,10 +536,13 @@ class Trainer:
         logs = self._evaluate_loop(data, cbs)
         if return_dict:
             return logs
-        return self._flatten_logs(logs)
+        return self._flatten_logs(logs, "test_step")
 
-    def _flatten_logs(self, logs):
-        values = [logs[m.name] for m in self.metrics if m.name in logs]
+    def _flatten_logs(self, logs, step=None):
+        if step is not None and self._overrides(step):
+            values = list(logs.values())  # a custom step's dict, in its own order
+        else:
+            values = [logs[m.name] for m in self.metrics if m.name in logs]
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------ predict
@@ -463,27 +592,36 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on exactly this batch. Returns this batch's loss (and
         metrics), as Keras 2 did with ``reset_metrics=True``."""
-        self._check_compiled("train_on_batch")
+        self._check_compiled("train_on_batch", "train_step")
         xb, yb, wb = self._single_batch(x, y, sample_weight, class_weight)
-        self._prepare_training()
+        custom = self._overrides("train_step")
+        if not custom:
+            self._prepare_training()
         self.reset_metrics()
         self.train(True)
         try:
-            self._train_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+            if custom:
+                logs = self._custom_step("train_step", xb, yb, wb)
+            else:
+                self._train_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+                logs = self._logs()
         finally:
             self.train(False)
-        logs = self._logs()
-        return logs if return_dict else self._flatten_logs(logs)
+        return logs if return_dict else self._flatten_logs(logs, "train_step")
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on exactly this batch, in inference mode."""
-        self._check_compiled("test_on_batch")
+        self._check_compiled("test_on_batch", "test_step")
         xb, yb, wb = self._single_batch(x, y, sample_weight)
         self._setup_fusion()
         self.reset_metrics()
-        self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
-        logs = self._logs()
-        return logs if return_dict else self._flatten_logs(logs)
+        if self._overrides("test_step"):
+            with grad_mode.no_grad():
+                logs = self._custom_step("test_step", xb, yb, wb)
+        else:
+            self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
+            logs = self._logs()
+        return logs if return_dict else self._flatten_logs(logs, "test_step")
 
     def predict_on_batch(self, x):
         """The outputs for this batch as a NumPy array (inference mode, no graph)."""
@@ -494,7 +632,24 @@ class Trainer:
         return _host(out.data)
 
 
+def _unpack(data):
+    """``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> ``(x, y, sample_weight)``
+    (Keras's ``unpack_x_y_sample_weight``)."""
+    if isinstance(data, tuple):
+        if not 1 <= len(data) <= 3:
+            raise ValueError(f"a batch must be x, (x, y) or (x, y, sample_weight), got a tuple "
+                             f"of {len(data)}")
+        return tuple(data) + (None,) * (3 - len(data))
+    return data, None, None
+
+
+def _raw(a):
+    return a.data if isinstance(a, Tensor) else a
+
+
 def _py(v):
+    if isinstance(v, Tensor):
+        v = _host(v.data)
     if isinstance(v, np.ndarray):
         return v.tolist() if v.ndim else float(v)
     if isinstance(v, (np.floating, np.integer)):

@@ -15,6 +15,7 @@ Markers on the line before a fence (an HTML comment, invisible on GitHub):
   ``../shared/data`` next to the repository) holds the datasets; otherwise skipped;
 * ``<!-- needs-gymnasium -->``: run only when Gymnasium (the ``rl`` extra) is installed;
 * ``<!-- needs-onnx -->``: run only when onnx and onnxruntime (the ``onnx`` extra) are;
+* ``<!-- needs-tensorboardx -->``: run only when tensorboardX (the ``tensorboard`` extra) is;
 * ``<!-- needs-torch -->``: run only when PyTorch is installed (it is only needed for
   the conformance tests, and for blocks that show moving weights to and from it).
 
@@ -38,7 +39,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]  # README's code runs too
 
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
-MARKER = re.compile(r"<!--\s*(skip|needs-data|needs-torch|needs-gymnasium|needs-onnx)\s*-->")
+MARKER = re.compile(r"<!--\s*(skip|needs-data|needs-torch|needs-gymnasium|needs-onnx|needs-tensorboardx)\s*-->")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -121,12 +122,14 @@ def test_page_code_runs(page, tmp_path, monkeypatch):
     has_torch = importlib.util.find_spec("torch") is not None
     has_gymnasium = importlib.util.find_spec("gymnasium") is not None
     has_onnx = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+    has_tbx = importlib.util.find_spec("tensorboardX") is not None
     skipped = []
     for block in blocks:
         if block.marker == "skip" or (block.marker == "needs-data" and data is None) \
                 or (block.marker == "needs-torch" and not has_torch) \
                 or (block.marker == "needs-gymnasium" and not has_gymnasium) \
-                or (block.marker == "needs-onnx" and not has_onnx):
+                or (block.marker == "needs-onnx" and not has_onnx) \
+                or (block.marker == "needs-tensorboardx" and not has_tbx):
             skipped.append(block)
             continue
         run_block(block, namespace)

@@ -10,7 +10,8 @@ Write your own by subclassing ``Callback`` and overriding the hooks you need::
 
 Shipped: ``History`` (added by ``fit``; what it returns), ``ProgbarLogger`` (the progress
 bar), ``EarlyStopping``, ``ModelCheckpoint``, ``ReduceLROnPlateau``,
-``LearningRateScheduler``, ``CSVLogger``, ``TerminateOnNaN``, ``LambdaCallback``.
+``LearningRateScheduler``, ``CSVLogger``, ``TerminateOnNaN``, ``LambdaCallback``, ``TensorBoard`` (needs the ``tensorboard`` extra
+when it runs).
 
 >>> from shendu.keras.callbacks import EarlyStopping
 >>> EarlyStopping(min_delta=0.001, patience=20, restore_best_weights=True).patience
@@ -19,7 +20,8 @@ bar), ``EarlyStopping``, ``ModelCheckpoint``, ``ReduceLROnPlateau``,
 from .base import Callback, CallbackList, History, ProgbarLogger
 from .loggers import CSVLogger, LambdaCallback, TerminateOnNaN
 from .monitoring import EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau
+from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
-           "TerminateOnNaN", "LambdaCallback"]
+           "TerminateOnNaN", "LambdaCallback", "TensorBoard"]

@@ -12,6 +12,8 @@ collect_ignore = [] if importlib.util.find_spec("numba") else ["shendu/_jit_kern
 # the ONNX exporter's doctest exports a model: it needs the `onnx` extra
 if not importlib.util.find_spec("onnx"):
     collect_ignore.append("shendu/io/onnx.py")
+# a script that records reference values from real Keras (run by hand, not a test module)
+collect_ignore.append("tests/data/make_keras_ops_expected.py")
 # the TensorBoard writers' doctests write event files: they need the `tensorboard` extra
 if not importlib.util.find_spec("tensorboardX"):
     collect_ignore += ["shendu/utils/tensorboard.py", "shendu/utils/tensorboard_graph.py",

@@ -19,6 +19,7 @@ from .ops import *  # noqa: F401,F403  every op as shendu.<name>
 from . import io
 from . import data, datasets, distributed, distributions, nn, optim
 from . import keras, metrics, rl, viz
+from . import accelerator, cuda, multiprocessing, utils
 from .io import save, load
 
 bool = bool_  # noqa: A001  (shendu.bool, like torch.bool)

@@ -10,12 +10,13 @@ that keeps the policy exploring), both of which carry gradients back to the netw
 =================  ==========================================================
 ``Categorical``    ``K`` classes, from ``probs`` or ``logits`` of shape (..., K)
 ``Normal``         a Gaussian, from ``loc`` and ``scale`` (broadcast together)
+``Bernoulli``      a coin (0 or 1) per entry, from ``probs`` or ``logits``
 ``kl_divergence``  KL(p || q) between two distributions of the same family
 =================  ==========================================================
 
 Shapes follow PyTorch: ``batch_shape`` is the shape of independent distributions (one
 per row of logits), ``event_shape`` the shape of one sample (``()`` for both families
-here); ``sample(sample_shape)`` returns ``sample_shape + batch_shape + event_shape``.
+here, and for ``Bernoulli``); ``sample(sample_shape)`` returns ``sample_shape + batch_shape + event_shape``.
 
 >>> import shendu
 >>> from shendu.distributions import Categorical, Normal
@@ -37,7 +38,7 @@ import numpy as np
 from .autograd import Tensor, no_grad
 from .backend import default_generator, get_default_dtype
 
-__all__ = ["Distribution", "Categorical", "Normal", "kl_divergence"]
+__all__ = ["Distribution", "Categorical", "Normal", "Bernoulli", "kl_divergence"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -349,6 +350,130 @@ class Normal(Distribution):
         return f"Normal(loc: {self._batch_shape}, scale: {self._batch_shape})"
 
 
+# -------------------------------------------------------------------------------- Bernoulli
+def _bce_logits(logits, target):
+    """``max(x, 0) - x t + log1p(e^-|x|)`` elementwise (= -log p(t)), broadcast."""
+    from .ops.loss import binary_cross_entropy_with_logits
+    shape = np.broadcast_shapes(logits.shape, target.shape)
+    if logits.shape != shape:
+        logits = logits.expand(*shape)
+    if target.shape != shape:
+        target = target.expand(*shape)
+    return binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
+class Bernoulli(Distribution):
+    """A coin per entry: ``1`` with probability ``p``, ``0`` with ``1 - p``.
+
+    Give exactly one of ``probs`` (in [0, 1]) or ``logits`` (``log(p / (1 - p))``, any
+    real; ``p = sigmoid(logits)``). ``batch_shape`` is their shape, a sample is a float
+    0/1 of the parameter's dtype (as in PyTorch), ``event_shape`` is ``()``.
+
+    * ``log_prob(x) = x log p + (1 - x) log(1 - p) = x l - softplus(l)`` (``l`` the
+      logits), computed as ``-binary_cross_entropy_with_logits(l, x)``, stable for
+      any logit;
+    * ``entropy() = -p log p - (1 - p) log(1 - p)``;
+    * ``mean = p``, ``variance = p (1 - p)``.
+
+    Samples are discrete, so there is no ``rsample`` (PyTorch has none either); train
+    through ``log_prob`` (REINFORCE) instead.
+
+    >>> import shendu
+    >>> d = Bernoulli(probs=shendu.tensor([0.2, 0.9]))
+    >>> d.log_prob(shendu.tensor([1.0, 1.0]))
+    tensor([-1.6094, -0.1054])
+    >>> d.mean, d.variance
+    (tensor([0.2000, 0.9000]), tensor([0.1600, 0.0900]))
+    """
+
+    def __init__(self, probs=None, logits=None, validate_args=True):
+        if (probs is None) == (logits is None):
+            raise ValueError("Bernoulli: either `probs` or `logits` must be specified, "
+                             "but not both")
+        if probs is not None:
+            probs = _as_float_tensor(probs, "probs", "Bernoulli")
+            if validate_args:
+                p = np.asarray(probs.data)
+                if not np.all((p >= 0) & (p <= 1)):
+                    raise ValueError(f"Bernoulli: expected parameter probs (shape "
+                                     f"{probs.shape}) to lie in [0, 1], got {p}")
+            self._probs, self._logits, shape = probs, None, probs.shape
+        else:
+            logits = _as_float_tensor(logits, "logits", "Bernoulli")
+            if validate_args and np.any(np.isnan(np.asarray(logits.data))):
+                raise ValueError(f"Bernoulli: expected parameter logits (shape "
+                                 f"{logits.shape}) to hold no NaN, got {logits.data}")
+            self._probs, self._logits, shape = None, logits, logits.shape
+        self._param = "probs" if probs is not None else "logits"
+        super().__init__(shape, (), validate_args)
+
+    @property
+    def logits(self):
+        """``log(p) - log(1 - p)``; ``p`` clamped to ``[eps, 1 - eps]`` so it is finite."""
+        if self._logits is None:
+            eps = float(np.finfo(self._probs.dtype).eps)
+            p = self._probs.clamp(min=eps, max=1 - eps)
+            self._logits = p.log() - (-p).log1p()
+        return self._logits
+
+    @property
+    def probs(self):
+        """``P(x = 1)``, shape ``batch_shape``."""
+        if self._probs is None:
+            self._probs = self._logits.sigmoid()
+        return self._probs
+
+    @property
+    def param_shape(self):
+        return self._batch_shape
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        """1 where ``p > 1/2``, else 0 (PyTorch gives NaN at exactly 1/2; shendu 0)."""
+        return (self.probs > 0.5).to(self.probs.dtype)
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        """0/1 draws of the parameter's dtype, shape ``sample_shape + batch_shape``."""
+        shape = self._extended_shape(_shape(sample_shape, "Bernoulli"))
+        p = self.probs.detach()
+        u = default_generator(p.xp).random(shape)
+        return Tensor((u < p.data).astype(p.dtype))
+
+    def log_prob(self, value):
+        """``log p(value)`` for 0/1 values, shape ``broadcast(value.shape, batch_shape)``."""
+        value = _as_float_tensor(value, "value", "Bernoulli.log_prob")
+        if self._validate_args:
+            v = np.asarray(value.data)
+            if not np.all((v == 0) | (v == 1)):
+                raise ValueError(f"Bernoulli.log_prob: value must be 0 or 1, got {v}")
+            try:
+                np.broadcast_shapes(value.shape, self._batch_shape)
+            except ValueError:
+                raise ValueError(f"Bernoulli.log_prob: value of shape {value.shape} does not "
+                                 f"broadcast with batch_shape {self._batch_shape}") from None
+        return -_bce_logits(self.logits, value.to(self.logits.dtype))
+
+    def entropy(self):
+        """``-p log p - (1 - p) log(1 - p)``, shape ``batch_shape``."""
+        return _bce_logits(self.logits, self.probs)
+
+    def enumerate_support(self):
+        """``[0, 1]`` broadcast: shape (2,) + batch_shape."""
+        k = np.array([0.0, 1.0], dtype=self.probs.dtype).reshape((2,) + (1,) * len(self._batch_shape))
+        return Tensor(np.broadcast_to(k, (2,) + self._batch_shape).copy())
+
+    def __repr__(self):
+        return f"Bernoulli({self._param}: {self._batch_shape})"
+
+
 # ---------------------------------------------------------------------------- KL divergence
 def kl_divergence(p, q):
     """``KL(p || q) = E_p[log p - log q]`` for two Categoricals (``sum p (log p - log q)``)
@@ -370,6 +495,10 @@ def kl_divergence(p, q):
         var_ratio = (p.scale / q.scale) ** 2
         t1 = ((p.loc - q.loc) / q.scale) ** 2
         return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+    if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
+        # p log(p/q) + (1-p) log((1-p)/(1-q)), in logits: stable near 0 and 1
+        return (p.probs * (p.logits - q.logits) + _bce_logits(q.logits, p.probs.detach() * 0)
+                - _bce_logits(p.logits, p.probs.detach() * 0))
     raise NotImplementedError(f"kl_divergence: no formula for {type(p).__name__} || "
-                              f"{type(q).__name__} (shendu has Categorical || Categorical "
-                              "and Normal || Normal)")
+                              f"{type(q).__name__} (shendu has Categorical || Categorical, "
+                              "Normal || Normal and Bernoulli || Bernoulli)")

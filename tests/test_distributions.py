@@ -10,7 +10,7 @@ import pytest
 
 import shendu
 from shendu.autograd import gradcheck
-from shendu.distributions import Categorical, Distribution, Normal, kl_divergence
+from shendu.distributions import Bernoulli, Categorical, Distribution, Normal, kl_divergence
 
 
 def f64(a, grad=True):
@@ -346,3 +346,47 @@ def test_sampling_and_family_errors():
     with pytest.raises(ValueError, match="have 2 and 3 classes"):
         kl_divergence(c, Categorical(logits=shendu.zeros(3)))
     assert isinstance(c, Distribution) and isinstance(n, Distribution)
+
+
+# ------------------------------------------------------------------------------ Bernoulli
+def test_bernoulli_gradcheck():
+    def fn(l):
+        d = Bernoulli(logits=l)
+        return d.log_prob(shendu.tensor(np.array([1.0, 0.0, 1.0]))) + d.entropy()
+    assert gradcheck(fn, (f64([0.3, -2.0, 4.0]),))
+    assert gradcheck(lambda p: Bernoulli(probs=p).entropy(), (f64([0.2, 0.5, 0.9]),))
+
+
+def test_bernoulli_values_by_formula():
+    p = np.array([0.1, 0.5, 0.8])
+    d = Bernoulli(probs=shendu.tensor(p))
+    np.testing.assert_allclose(d.log_prob(shendu.tensor([1.0, 0.0, 0.0])).numpy(),
+                               np.log([0.1, 0.5, 0.2]), rtol=1e-6)
+    np.testing.assert_allclose(d.entropy().numpy(),
+                               -(p * np.log(p) + (1 - p) * np.log(1 - p)), rtol=1e-6)
+    np.testing.assert_allclose(Bernoulli(logits=shendu.tensor([0.0])).probs.numpy(), [0.5])
+    assert d.mode.tolist() == [0.0, 0.0, 1.0]
+    assert d.enumerate_support().shape == (2, 3)
+    big = Bernoulli(logits=shendu.tensor([100.0, -100.0]))  # stable far out
+    assert np.all(np.isfinite(big.log_prob(shendu.tensor([0.0, 1.0])).numpy()))
+
+
+def test_bernoulli_sampling_frequencies_and_seed():
+    d = Bernoulli(probs=shendu.tensor([0.1, 0.7]))
+    shendu.manual_seed(0)
+    s = d.sample((4000,))
+    assert s.shape == (4000, 2) and s.dtype == np.float32
+    np.testing.assert_allclose(s.numpy().mean(0), [0.1, 0.7], atol=0.03)
+    shendu.manual_seed(0)
+    assert (d.sample((4000,)).numpy() == s.numpy()).all()
+    with pytest.raises(NotImplementedError, match="rsample"):
+        d.rsample()
+
+
+def test_bernoulli_bad_input():
+    with pytest.raises(ValueError, match="not both"):
+        Bernoulli(probs=shendu.tensor(0.5), logits=shendu.tensor(0.0))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        Bernoulli(probs=shendu.tensor([-0.1]))
+    with pytest.raises(ValueError, match="broadcast"):
+        Bernoulli(probs=shendu.tensor([0.5, 0.5])).log_prob(shendu.tensor([1.0, 0.0, 1.0]))

@@ -15,8 +15,12 @@ from .dataloader import (DataLoader, RandomSampler, Sampler, SequentialSampler,
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
 from .transforms import Compose, MinMaxNormalize, Standardize, one_hot, train_test_split
+from .samplers import BatchSampler, WeightedRandomSampler
+from .iterable import ChainDataset, IterableDataset, WorkerInfo, get_worker_info
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "DistributedSampler", "Standardize", "MinMaxNormalize", "Compose", "one_hot",
-           "train_test_split", "datasets", "transforms", "text", "augment"]
+           "train_test_split", "datasets", "transforms", "text", "augment",
+           "WeightedRandomSampler", "BatchSampler", "IterableDataset", "ChainDataset",
+           "WorkerInfo", "get_worker_info"]

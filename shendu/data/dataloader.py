@@ -217,6 +217,14 @@ class DataLoader:
         The order of the indices (excludes ``shuffle``).
     num_workers : int
         Accepted for PyTorch compatibility; data is always loaded in the main process.
+    batch_sampler : iterable of lists of indices, optional
+        Yields whole batches (a ``BatchSampler``); excludes ``batch_size``, ``shuffle``,
+        ``sampler`` and ``drop_last``.
+    pin_memory, timeout, worker_init_fn, prefetch_factor, persistent_workers, ...
+        PyTorch's worker and pinning options: accepted and ignored (no worker processes).
+
+    An ``IterableDataset`` (a stream) is read in order and cut into batches of
+    ``batch_size``; ``shuffle`` and ``sampler`` are refused for it, as in PyTorch.
 
     Yields
     ------
@@ -238,14 +246,29 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None, sampler=None, num_workers=0):
+                 generator=None, sampler=None, num_workers=0, batch_sampler=None,
+                 pin_memory=False, timeout=0, worker_init_fn=None, multiprocessing_context=None,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device=""):
+        from .iterable import IterableDataset
+        self.batch_sampler = batch_sampler
+        self.pin_memory = pin_memory
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle, "
+                             "sampler and batch_sampler (a stream is read in its own order)")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive "
+                                 "with batch_size, shuffle, sampler, and drop_last")
+            batch_size = 1
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: give either sampler= or shuffle=True, not both "
                              "(the sampler decides the order)")
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if not self._iterable and (not hasattr(dataset, "__len__")
+                                   or not hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must support len() and indexing, got "
                             f"{type(dataset).__name__}")
         self.dataset = dataset
@@ -261,7 +284,9 @@ class DataLoader:
         self._memory = None if collate_fn is not None else _in_memory(dataset)
 
     def __len__(self):
-        n = len(self.sampler)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self._iterable else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _epoch_indices(self):
@@ -270,6 +295,21 @@ class DataLoader:
         return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
 
     def __iter__(self):
+        collate = self.collate_fn or default_collate
+        if self._iterable:  # a stream: cut it into batches as it comes
+            batch = []
+            for sample in self.dataset:
+                batch.append(sample)
+                if len(batch) == self.batch_size:
+                    yield collate(batch)
+                    batch = []
+            if batch and not self.drop_last:
+                yield collate(batch)
+            return
+        if self.batch_sampler is not None:
+            for idx in self.batch_sampler:
+                yield collate([self.dataset[int(i)] for i in idx])
+            return
         order = self._epoch_indices()
         n, bs = len(order), self.batch_size
         stop = n - n % bs if self.drop_last else n

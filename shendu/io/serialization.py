@@ -101,9 +101,21 @@ def _unflatten(obj, arrays, as_tensor):
     return obj
 
 
-def save(obj, path, metadata=None):
-    """Save ``obj`` (a state dict or nested dicts/lists of tensors and plain values) to
-    ``path`` in the safetensors format, atomically. ``metadata`` adds str->str entries."""
+def _is_file(f):
+    return hasattr(f, "write") or hasattr(f, "read")
+
+
+def save(obj, f, metadata=None):
+    """Save ``obj`` (a state dict or nested dicts/lists of tensors and plain values) in the
+    safetensors format to ``f``: a path (written atomically) or an open binary file
+    object (``open(path, "wb")``, ``io.BytesIO()``), written at its current position.
+    ``metadata`` adds str->str entries.
+
+    >>> import io, shendu
+    >>> buf = io.BytesIO(); shendu.save({"w": shendu.ones(2)}, buf)
+    >>> _ = buf.seek(0); shendu.load(buf)["w"]
+    tensor([1., 1.])
+    """
     st = _safetensors()
     arrays = {}
     structure = _flatten(obj, "", arrays)
@@ -112,15 +124,37 @@ def save(obj, path, metadata=None):
     meta[_FORMAT_KEY] = _FORMAT
     if not arrays:  # safetensors needs no tensors, but keep files uniform
         arrays["__empty__"] = np.zeros(0, np.float32)
-    atomic_write(path, st.save(arrays, metadata=meta))
+    data = st.save(arrays, metadata=meta)
+    if _is_file(f):
+        if not hasattr(f, "write"):
+            raise TypeError(f"save: the file object {f!r:.60} has no write(); open it with "
+                            "open(path, 'wb')")
+        try:
+            f.write(data)
+        except TypeError:
+            raise TypeError("save: the file object must be opened in binary mode "
+                            "(open(path, 'wb') or io.BytesIO())") from None
+        return
+    atomic_write(f, data)
 
 
 def _read(path):
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such file: {path}")
-    with open(path, "rb") as f:
-        raw = f.read()
+    if _is_file(path):
+        if not hasattr(path, "read"):
+            raise TypeError(f"load: the file object {path!r:.60} has no read(); open it "
+                            "with open(path, 'rb')")
+        raw = path.read()
+        if isinstance(raw, str):
+            raise TypeError("load: the file object must be opened in binary mode "
+                            "(open(path, 'rb') or io.BytesIO(data))")
+        raw = bytes(raw)
+        path = getattr(path, "name", None) or type(path).__name__
+    else:
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"load: no such file: {path}")
+        with open(path, "rb") as f:
+            raw = f.read()
     if len(raw) < 8:
         raise ValueError(f"load: {path} is not a safetensors file (only {len(raw)} bytes)")
     header_len = int.from_bytes(raw[:8], "little")
@@ -144,18 +178,78 @@ def _read(path):
     return arrays, meta
 
 
-def load(path, as_tensors=True):
-    """Load what ``save`` wrote: tensors come back as Tensors (``as_tensors=False`` for
-    NumPy arrays). A plain safetensors file from elsewhere loads as a flat dict."""
-    arrays, meta = _read(path)
+def _locator(map_location):
+    """A function Tensor -> Tensor that applies PyTorch's ``map_location`` forms."""
+    if map_location is None:
+        return None
+    if callable(map_location):
+        def fn(t):  # torch calls map_location(storage, location); ours are saved from 'cpu'
+            out = map_location(t, "cpu")
+            return t if out is None else out
+        return fn
+    if isinstance(map_location, dict):
+        target = map_location.get("cpu")
+        if target is None:
+            return None  # every shendu file holds CPU arrays: nothing to remap
+        map_location = target
+    try:
+        dev = backend.Device(map_location)
+    except (ValueError, TypeError):
+        raise ValueError(f"load: map_location must be None, 'cpu', 'cuda[:N]', a "
+                         f"shendu.device, a dict or a callable, got {map_location!r}") from None
+    if dev.type == "cpu":
+        return None
+    backend.xp_for(dev)  # a clear error when CuPy is missing
+    return lambda t: Tensor._make(backend.move(t.data, dev))
+
+
+def _map_tensors(obj, fn):
+    if isinstance(obj, Tensor):
+        return fn(obj)
+    if isinstance(obj, dict):
+        return {k: _map_tensors(v, fn) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_map_tensors(v, fn) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_map_tensors(v, fn) for v in obj)
+    return obj
+
+
+def load(f, map_location=None, weights_only=True, as_tensors=True, **kwargs):
+    """Load what ``save`` wrote, from a path or an open binary file object (read from its
+    current position). Tensors come back as Tensors (``as_tensors=False``: NumPy arrays).
+    A plain safetensors file from elsewhere loads as a flat dict.
+
+    ``map_location`` takes PyTorch's forms: ``None`` or ``'cpu'`` (shendu files always
+    hold CPU arrays), ``'cuda[:N]'`` or a ``shendu.device`` (tensors moved there), a dict
+    ``{saved location: target}`` (the ``'cpu'`` entry is used), or a callable
+    ``fn(tensor, 'cpu') -> tensor``. ``weights_only`` is accepted with either value:
+    shendu never unpickles (the file is safetensors + JSON and loading runs no code), so
+    ``weights_only=False`` loads exactly what ``True`` does. ``mmap`` and
+    ``pickle_module`` are accepted and ignored, for the same reason.
+
+    >>> import io, shendu
+    >>> buf = io.BytesIO(); shendu.save([shendu.zeros(1), "note"], buf); _ = buf.seek(0)
+    >>> shendu.load(buf, map_location="cpu", weights_only=False)
+    [tensor([0.]), 'note']
+    """
+    unknown = set(kwargs) - {"mmap", "pickle_module", "encoding"}
+    if unknown:
+        raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+    locate = _locator(map_location)
+    arrays, meta = _read(f)
     arrays.pop("__empty__", None)
     if _STRUCT_KEY not in meta:
-        return {k: (Tensor._make(v) if as_tensors else v) for k, v in arrays.items()}
-    try:
-        structure = json.loads(meta[_STRUCT_KEY])
-    except ValueError:
-        raise ValueError(f"load: {path} has a corrupt shendu structure entry") from None
-    return _unflatten(structure, arrays, as_tensors)
+        out = {k: (Tensor._make(v) if as_tensors else v) for k, v in arrays.items()}
+    else:
+        try:
+            structure = json.loads(meta[_STRUCT_KEY])
+        except ValueError:
+            raise ValueError(f"load: {f} has a corrupt shendu structure entry") from None
+        out = _unflatten(structure, arrays, as_tensors)
+    if locate is not None and as_tensors:
+        out = _map_tensors(out, locate)
+    return out
 
 
 def save_state_dict(state_dict, path, metadata=None):

@@ -19,6 +19,7 @@ from ..autograd import grad_mode
 from ..autograd.tensor import Tensor
 from . import activations, callbacks as callbacks_module, losses as losses_module
 from . import metrics as metrics_module, optimizers as optimizers_module
+from .layers import base as _layer_base
 from .data_adapter import (ArrayBatches, class_weights_to_sample_weights, make_batches)
 
 __all__ = ["Trainer"]
@@ -216,7 +217,7 @@ class Trainer:
             loss = Tensor._make(np.asarray(loss, dtype=np.float32))
         if loss.ndim:
             loss = loss.mean()
-        reg = self.losses if self._has_regularizers else None
+        reg = self.losses if self._has_regularizers or _layer_base._CALLS[1] else None
         if reg:
             for r in reg:
                 loss = loss + r
@@ -300,6 +301,26 @@ class Trainer:
             cw = class_weights_to_sample_weights(data.y, class_weight)
             data.sample_weight = cw if data.sample_weight is None else data.sample_weight * cw
         return data
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch, as Keras 3: the compiled loss of ``(y, y_pred)``
+        plus ``self.losses`` (``add_loss`` terms and regularization), a scalar Tensor.
+        Call it in a custom ``train_step`` after ``y_pred = self(x, training=True)``."""
+        terms = []
+        if self._loss_obj is not None:
+            if y_pred is None:
+                raise ValueError("compute_loss needs y_pred (y_pred = self(x, training=True))")
+            w = _raw(sample_weight)
+            loss = self._loss_obj(y, y_pred, sample_weight=w) if w is not None else \
+                self._loss_obj(y, y_pred)
+            terms.append(loss.mean() if loss.ndim else loss)
+        terms += list(self.losses)
+        if not terms:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
 
     # ------------------------------------------------------------------ custom steps
     def train_step(self, data):

@@ -30,6 +30,8 @@ from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,
                           TransformerEncoderLayer, TransformerDecoderLayer)
 from .positional import SinusoidalPositionalEncoding, LearnedPositionalEmbedding, RMSNorm
 from . import init, functional, utils
+from . import parallel
+from .parallel import DataParallel
 from . import decoding  # greedy_decode, beam_search, sample
 
 from .loss import *  # noqa: F401,F403  MSELoss, CrossEntropyLoss, ...

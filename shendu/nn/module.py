@@ -426,6 +426,14 @@ class Module:
     def type(self, dst_type):
         return self.to(dst_type)
 
+    def share_memory(self):
+        """Move every parameter and buffer into memory shared between processes, in
+        place, and return ``self``: processes started afterwards (``shendu.
+        multiprocessing.Process``) update the same weights (Hogwild! training).
+        Gradients stay private to each process. See ``shendu.multiprocessing``."""
+        from ..multiprocessing import share_module_
+        return share_module_(self)
+
     # ---------------------------------------------------------------- state dict
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An ordered dict ``{path: tensor}`` of every parameter and persistent buffer.

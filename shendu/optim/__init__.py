@@ -10,7 +10,8 @@
 ...     loss.backward()
 ...     opt.step()
 
-Optimizers: SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam, AdamW, NAdam.
+Optimizers: SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam, AdamW, NAdam,
+LBFGS (quasi-Newton, ``step(closure)``).
 Schedulers: ``optim.lr_scheduler.StepLR``, ``CosineAnnealingLR``, ``OneCycleLR``,
 ``ReduceLROnPlateau`` ... Clipping: ``clip_grad_norm_``, ``clip_grad_value_``.
 """
@@ -21,9 +22,10 @@ from .adadelta import Adadelta
 from .rmsprop import RMSprop
 from .adam import Adam, AdamW
 from .nadam import NAdam
+from .lbfgs import LBFGS
 from . import lr_scheduler
 from .clip import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "NAdam",
-           "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "get_total_norm",
+           "LBFGS", "lr_scheduler", "clip_grad_norm_", "clip_grad_value_", "get_total_norm",
            "clip_grads_with_norm_"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import shendu
-from shendu.distributions import Categorical, Normal, kl_divergence
+from shendu.distributions import Bernoulli, Categorical, Normal, kl_divergence
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: the conformance "
                             "suite needs `pip install torch==2.13.0`")
@@ -206,3 +206,59 @@ def test_bad_categorical_values_are_refused_by_both(value):
 
 def lib_t(lib, a):
     return torch.tensor(a) if lib is td else shendu.tensor(a)
+
+
+# ------------------------------------------------------------------------------ Bernoulli
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)])
+@pytest.mark.parametrize("param", ["logits", "probs"])
+def test_bernoulli_matches_torch(shape, param):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(shape) * 2
+    if param == "probs":
+        a = 1 / (1 + np.exp(-a))
+    ps, pt = pair(a)
+    ds, dt = Bernoulli(**{param: ps}), td.Bernoulli(**{param: pt})
+    assert ds.batch_shape == tuple(dt.batch_shape)
+    assert_close(ds.probs, dt.probs)
+    assert_close(ds.logits, dt.logits, rtol=1e-9)
+    assert_close(ds.mean, dt.mean)
+    assert_close(ds.variance, dt.variance)
+    v = rng.integers(0, 2, shape).astype(np.float64)
+    ls, lt = ds.log_prob(shendu.tensor(v)), dt.log_prob(torch.tensor(v))
+    assert_close(ls, lt)
+    check_grads(ls, lt, [(ps, pt)])
+
+
+@pytest.mark.parametrize("param", ["logits", "probs"])
+def test_bernoulli_entropy_and_kl_match_torch(param):
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((2, 6))
+    if param == "probs":
+        a, b = 1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-b))
+    ps, pt = pair(a)
+    hs, ht = Bernoulli(**{param: ps}).entropy(), td.Bernoulli(**{param: pt}).entropy()
+    assert_close(hs, ht)
+    check_grads(hs, ht, [(ps, pt)])
+    ps, pt = pair(a)
+    qs, qt = pair(b)
+    ks = kl_divergence(Bernoulli(**{param: ps}), Bernoulli(**{param: qs}))
+    kt = td.kl_divergence(td.Bernoulli(**{param: pt}), td.Bernoulli(**{param: qt}))
+    assert_close(ks, kt, rtol=1e-9)
+    check_grads(ks, kt, [(ps, pt), (qs, qt)])
+
+
+def test_bernoulli_log_prob_broadcast_and_bad_input_like_torch():
+    ps, pt = pair([0.2, 0.7, 0.5])
+    v = np.array([[0.0], [1.0]])
+    assert_close(Bernoulli(probs=ps).log_prob(shendu.tensor(v)),
+                 td.Bernoulli(probs=pt).log_prob(torch.tensor(v)))
+    with pytest.raises(ValueError):
+        td.Bernoulli(probs=torch.tensor([1.5]))
+    with pytest.raises(ValueError, match="probs"):
+        Bernoulli(probs=shendu.tensor([1.5]))
+    with pytest.raises(ValueError):
+        td.Bernoulli(probs=torch.tensor([0.5])).log_prob(torch.tensor([0.5]))
+    with pytest.raises(ValueError, match="0 or 1"):
+        Bernoulli(probs=shendu.tensor([0.5])).log_prob(shendu.tensor([0.5]))
+    assert not Bernoulli(probs=shendu.tensor(0.5)).has_rsample
+    assert not td.Bernoulli(probs=torch.tensor(0.5)).has_rsample

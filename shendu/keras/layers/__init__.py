@@ -11,7 +11,8 @@ from .core import (Dense, Activation, Dropout, Flatten, Reshape, Lambda, Embeddi
                    Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Identity,
                    TorchModuleWrapper)
 from .normalization import BatchNormalization, LayerNormalization
-from . import attention, convolutional, pooling, reshaping, recurrent, wrappers
+from . import activation, attention, convolutional, pooling, reshaping, recurrent, wrappers
+from .activation import *  # noqa: F401,F403
 from .convolutional import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .reshaping import *  # noqa: F401,F403
@@ -23,7 +24,7 @@ __all__ = ["Layer", "InputLayer", "Input", "KerasTensor", "Dense", "Activation",
            "Flatten", "Reshape", "Lambda", "Embedding", "Add", "Subtract", "Multiply",
            "Average", "Maximum", "Minimum", "Concatenate", "Identity", "TorchModuleWrapper",
            "BatchNormalization", "LayerNormalization"]
-__all__ += convolutional.__all__ + pooling.__all__ + reshaping.__all__ + recurrent.__all__ \
+__all__ += activation.__all__ + convolutional.__all__ + pooling.__all__ + reshaping.__all__ + recurrent.__all__ \
     + wrappers.__all__ + attention.__all__
 
 _BUILTIN = {name: globals()[name] for name in __all__

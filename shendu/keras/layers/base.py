@@ -47,6 +47,11 @@ __all__ = ["Layer", "unique_name", "clear_session", "to_tensor", "get_keras_mask
 
 _NAME_COUNTS = collections.defaultdict(int)
 
+# ``add_loss``: losses added during a call are dropped when the outermost layer call
+# starts again (Keras's rule). ``_CALLS[0]`` is the depth of nested layer calls;
+# ``_CALLS[1]`` whether any layer ever added a loss (else nothing needs resetting).
+_CALLS = [0, False]
+
 # Keras masks (``Embedding(mask_zero=True)``, ``Masking``) travel with the tensors they
 # describe, as Keras's ``_keras_mask`` attribute does. Tensors have ``__slots__`` and an
 # element-wise ``==`` (so no WeakKeyDictionary): the table is keyed by ``id`` and each
@@ -330,10 +335,12 @@ class Layer(Module):
 
     @property
     def losses(self):
-        """The regularization penalties of this layer and its sublayers (scalar Tensors),
-        recomputed from the current weights."""
+        """The losses added by ``add_loss`` in the last call, then the regularization
+        penalties of this layer and its sublayers (scalar Tensors, recomputed from the
+        current weights)."""
         out = []
         for layer in self._layers_recursive():
+            out += layer.__dict__.get("_added_losses") or []
             if layer._regularized:
                 named = dict(layer._own_weights())
                 for reg, wname in layer._regularized:
@@ -376,8 +383,8 @@ class Layer(Module):
         """The output shape for ``input_shape`` (batch included). The default runs the
         layer on a dummy batch of zeros, without a graph, in inference mode."""
         shapes = input_shape
-        dummies = _map(lambda s: _dummy(s, self._input_dtype()), shapes) \
-            if isinstance(shapes, list) else _dummy(shapes, self._input_dtype())
+        # a list of inputs has a list of shape tuples: map over the list, not into the tuples
+        dummies = _map_shapes(lambda s: _dummy(s, self._input_dtype()), shapes)
         was = self.training
         if was:
             self.train(False)
@@ -398,6 +405,28 @@ class Layer(Module):
     def __call__(self, *args, **kwargs):
         if args and _is_symbolic(args[0]):
             return self._symbolic_call(*args, **kwargs)
+        if _CALLS[0] == 0 and _CALLS[1]:
+            for layer in self._layers_recursive():
+                if layer.__dict__.get("_added_losses"):
+                    layer._added_losses.clear()
+        _CALLS[0] += 1
+        try:
+            return self._eager_call(args, kwargs)
+        finally:
+            _CALLS[0] -= 1
+
+    def add_loss(self, loss):
+        """Add a scalar loss term (a Tensor computed in ``call``, e.g. a VAE's KL term):
+        it appears in ``model.losses`` and ``fit`` / ``evaluate`` add it to the compiled
+        loss. The terms are dropped when the outermost model or layer is called again."""
+        if "_added_losses" not in self.__dict__:
+            object.__setattr__(self, "_added_losses", [])
+        if not isinstance(loss, Tensor):
+            loss = to_tensor(loss)
+        self._added_losses.append(loss if loss.ndim == 0 else loss.sum())
+        _CALLS[1] = True
+
+    def _eager_call(self, args, kwargs):
         training = kwargs.pop("training", None)
         if args:
             inputs = args[0]
@@ -566,6 +595,13 @@ def _as_tuple(shape):
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     return tuple(shape)
+
+
+def _map_shapes(fn, shapes):
+    """``fn`` on each shape tuple of a (nested) list of shapes, or on one shape."""
+    if isinstance(shapes, list):
+        return [_map_shapes(fn, s) for s in shapes]
+    return fn(shapes)
 
 
 def _dummy(shape, dtype):

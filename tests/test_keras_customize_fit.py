@@ -88,7 +88,8 @@ def test_compute_loss_in_a_custom_train_step_matches_the_builtin_loop():
         shendu.manual_seed(1)
         inputs = keras.Input(shape=(3,))
         model = cls(inputs, layers.Dense(1)(inputs))
-        model.tracker = keras.metrics.Mean(name="loss")
+        if cls is Custom:  # (on a plain Model it would be listed beside the loss tracker)
+            model.tracker = keras.metrics.Mean(name="loss")
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
         histories.append(model.fit(x, y, batch_size=32, epochs=3, shuffle=False,
                                    verbose=0).history["loss"])

@@ -208,7 +208,8 @@ def test_fit_xor_sparse_softmax():
                   metrics=["accuracy"])
     model.fit(X, y, epochs=60, batch_size=8, verbose=0)
     assert model.evaluate(X, y, verbose=0, return_dict=True)["accuracy"] == 1.0
-    assert isinstance(model.metrics[1], keras.metrics.SparseCategoricalAccuracy)
+    assert isinstance(model.metrics[1].metrics[0], keras.metrics.SparseCategoricalAccuracy)
+    assert model.metrics_names == ["loss", "compile_metrics"]  # as Keras 3
 
 
 def test_fused_softmax_loss_equals_probability_loss():

@@ -27,14 +27,17 @@ Modules laid out as in Keras: ``keras.layers``, ``keras.models``, ``keras.optimi
 (1, 1)
 """
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics,
-               models, ops, optimizers, random, regularizers, saving, utils)
+               models, ops, optimizers, preprocessing, random, regularizers, saving, utils,
+               variables)
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential, load_model
 from .utils import plot_history
+from .variables import Variable
 
 __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "load_model", "plot_history",
            "layers", "models", "optimizers", "losses", "metrics", "callbacks", "activations",
-           "initializers", "regularizers", "utils", "datasets", "saving", "backend", "ops", "random"]
+           "initializers", "regularizers", "utils", "datasets", "saving", "backend", "ops", "random",
+           "preprocessing", "variables", "Variable"]
 
 
 _TENSORFLOW_ONLY = {

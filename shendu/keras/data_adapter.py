@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from .py_dataset import PyDataset
 
 __all__ = ["ArrayBatches", "IterableBatches", "make_batches", "as_array", "is_iterable_data"]
 
@@ -146,6 +147,9 @@ class IterableBatches:
             source = self.data
         else:
             source = iter(self.data)
+        epoch_hooks = isinstance(self.data, PyDataset)
+        if epoch_hooks:
+            self.data.on_epoch_begin()
         count = 0
         for item in source:
             if isinstance(item, (tuple, list)) and len(item) in (1, 2, 3) and \
@@ -159,6 +163,8 @@ class IterableBatches:
             count += 1
             if self.steps is not None and count >= self.steps:
                 break
+        if epoch_hooks:
+            self.data.on_epoch_end()
 
 
 def _is_leaf_batch(item):
@@ -177,6 +183,7 @@ def _unwrap(v):
 def make_batches(x, y=None, sample_weight=None, batch_size=None, float_dtype=None, y_dtype=None,
                  steps=None, who="fit"):
     """Batches for ``x`` / ``y`` whatever their kind (see the module docstring)."""
+    _refuse_tensorflow(x, who)
     if is_iterable_data(x):
         if y is not None:
             raise ValueError(f"{who}: when x is a DataLoader or a generator, y must be None (the "
@@ -206,6 +213,18 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, float_dtype=Non
                              f"(N,)), got shape {np.shape(sample_weight)}")
         w = w[:, 0]
     return ArrayBatches(xs, ya, w, 32 if batch_size is None else batch_size)
+
+
+def _refuse_tensorflow(x, who):
+    """One clear error for a ``tf.data.Dataset`` or a TensorFlow tensor."""
+    mod = type(x).__module__.split(".")[0]
+    if mod == "tensorflow":
+        kind = "a tf.data.Dataset" if "data" in type(x).__module__ or \
+            hasattr(x, "batch") and hasattr(x, "prefetch") else "a TensorFlow tensor"
+        raise TypeError(f"{who}: got {kind} ({type(x).__name__}); shendu.keras does not use "
+                        "TensorFlow. Pass NumPy arrays (x.numpy(), or np.stack over "
+                        "dataset.as_numpy_iterator()), a shendu.data.DataLoader, or a "
+                        "keras.utils.PyDataset")
 
 
 def _convert_labels(y, kind):

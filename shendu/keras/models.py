@@ -372,7 +372,7 @@ class Sequential(Model):
                 batch_shape=layer._batch_input_shape, name=unique_name("input_layer")))
         self.add_module(str(len(self.layers)), layer)
         self._mode_synced = False
-        self._compile_metrics = None
+        self._reset_compile_metrics()
         if rebuild:
             self.built = False
             self._maybe_build_from_input()

@@ -20,32 +20,15 @@ from ..autograd.tensor import Tensor
 from . import activations, callbacks as callbacks_module, losses as losses_module
 from . import metrics as metrics_module, optimizers as optimizers_module
 from .layers import base as _layer_base
+from .metrics.compile import CompileMetrics
 from .data_adapter import (ArrayBatches, class_weights_to_sample_weights, make_batches)
+from .trainer_batches import BatchMethods
+from .trainer_utils import _flatten, _probs_from_logits, _raw, _resolve_verbose, _unpack
 
 __all__ = ["Trainer"]
 
 
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose in (0, 1, 2, True, False):
-        return int(verbose)
-    raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
-
-
-def _host(a):
-    return a if isinstance(a, np.ndarray) else backend.move(a, backend.Device("cpu"))
-
-
-def _probs_from_logits(z, kind):
-    xp = backend.get_array_module(z)
-    if kind == "softmax":
-        e = xp.exp(z - z.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
-    return xp.exp(-xp.logaddexp(0, -z))  # sigmoid without overflow
-
-
-class Trainer:
+class Trainer(BatchMethods):
     """Mixin with Keras's training API; ``keras.Model`` inherits it."""
 
     def _init_trainer(self):
@@ -59,8 +42,8 @@ class Trainer:
         self._fused_kind = None
         self._metric_specs = []
         self._weighted_metric_specs = []
-        self._compile_metrics = None
-        self._loss_tracker = metrics_module.Mean(name="loss")
+        object.__setattr__(self, "_compile_metrics", None)
+        object.__setattr__(self, "_loss_tracker", metrics_module.Mean(name="loss"))
         self._compile_config = None
 
     # ------------------------------------------------------------------ compile
@@ -101,7 +84,7 @@ class Trainer:
             metrics = [metrics]
         self._metric_specs = list(metrics)
         self._weighted_metric_specs = list(weighted_metrics or [])
-        self._compile_metrics = None
+        self._reset_compile_metrics()
         self._fused = None
         self._fused_kind = None
         self.compiled = True
@@ -131,39 +114,47 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The loss tracker and the compiled metrics (once resolved by the first batch)."""
-        out = [self._loss_tracker] if self.compiled else []
-        if self._compile_metrics:
-            out += [m for m, _ in self._compile_metrics]
+        """Keras 3's list: the loss tracker and ``compile_metrics`` (the metrics given to
+        ``compile``, one ``CompileMetrics`` object) once compiled, then the Metric objects
+        assigned to attributes of the model (``self.loss_tracker = keras.metrics.Mean(...)``
+        in ``__init__``) and of its layers. ``fit`` and ``evaluate`` reset them all at the
+        start of every epoch. A model may override this property to list its own."""
+        out = []
+        if self.compiled:
+            out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+        seen = {id(m) for m in out}
+        for layer in self._layers_recursive():
+            for m in layer.__dict__.get("_tracked_metrics", ()):
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    out.append(m)
         return out
 
     @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
+    def _flat_metric_names(self):
+        """The names in the logs, in order: ``compile_metrics`` opened up."""
+        names = []
+        for m in self.metrics:
+            if isinstance(m, CompileMetrics):
+                names += [c.name for c in m.metrics]
+            else:
+                names.append(m.name)
+        return names
+
     def reset_metrics(self):
         for m in self.metrics:
             m.reset_state()
 
-    def _resolve_metrics(self, y, y_pred_shape):
-        if self._compile_metrics is not None:
-            return
-        y_shape = tuple(np.shape(y)) if y is not None else ()
-        resolved = []
-        for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
-            for spec in specs:
-                if spec is None:
-                    continue
-                if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
-                    m = metrics_module.resolve_accuracy(y_shape, y_pred_shape, name=spec)
-                else:
-                    m = metrics_module.get(spec)
-                resolved.append((m, weighted))
-        names = [m.name for m, _ in resolved]
-        dup = sorted({n for n in names if names.count(n) > 1} | ({"loss"} & set(names)))
-        if dup:
-            raise ValueError(f"metric names must be unique and differ from 'loss'; repeated: {dup}")
-        self._compile_metrics = resolved
+    def _reset_compile_metrics(self):
+        """Fresh (unresolved) compiled metrics, e.g. after the model changed."""
+        specs = self._metric_specs + self._weighted_metric_specs
+        object.__setattr__(self, "_compile_metrics", CompileMetrics(
+            self._metric_specs, self._weighted_metric_specs) if specs else None)
 
     # ------------------------------------------------------------------ one step
     def _setup_fusion(self):
@@ -225,10 +216,8 @@ class Trainer:
 
     def _update_metrics(self, loss_value, n, yb, y_pred, wb):
         self._loss_tracker.update_state(loss_value, n)
-        if self._compile_metrics is None:
-            self._resolve_metrics(yb, tuple(y_pred.shape))
-        for m, weighted in self._compile_metrics:
-            m.update_state(yb, y_pred, wb if weighted else None)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(yb, y_pred, wb)
 
     def _train_batch(self, xb, yb, wb):
         loss, y_pred = self._compute(xb, yb, wb, True)
@@ -244,8 +233,7 @@ class Trainer:
         self._update_metrics(float(loss.data), len(y_pred), yb, y_pred, wb)
 
     def _logs(self):
-        logs = {m.name: m.result() for m in self.metrics}
-        return {k: _py(v) for k, v in sorted(logs.items())}
+        return _flatten({m.name: m.result() for m in self.metrics})
 
     def _to_device(self, a):
         dev = self._device
@@ -404,7 +392,7 @@ class Trainer:
             raise TypeError(f"{type(self).__name__}.{step} must return a dict of metric name "
                             f"-> value (e.g. {{'d_loss': ..., 'g_loss': ...}}), got "
                             f"{type(logs).__name__}")
-        return {k: _py(v) for k, v in logs.items()}
+        return _flatten(logs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -563,116 +551,5 @@ class Trainer:
         if step is not None and self._overrides(step):
             values = list(logs.values())  # a custom step's dict, in its own order
         else:
-            values = [logs[m.name] for m in self.metrics if m.name in logs]
+            values = [logs[n] for n in self._flat_metric_names() if n in logs]
         return values[0] if len(values) == 1 else values
-
-    # ------------------------------------------------------------------ predict
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for ``x`` as a NumPy array, computed in batches (32 by
-        default) in inference mode without recording a graph."""
-        verbose = _resolve_verbose(verbose)
-        data = make_batches(x, None, None, batch_size, float_dtype=backend.get_default_dtype(),
-                            steps=steps, who="predict")
-        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                            verbose=verbose, epochs=1, steps=data.steps or None)
-        want = cbs.wants_batches("predict")
-        outputs = []
-        started = False
-        cbs.on_predict_begin()
-        steps_done = 0
-        with grad_mode.no_grad():
-            for step, (xb, _, _) in enumerate(data.batches(False)):
-                if not started:
-                    self._start(xb)
-                    started = True
-                if want:
-                    cbs.on_predict_batch_begin(step)
-                out = self(self._wrap_x(xb), training=False)
-                outputs.append([_host(o.data) for o in out] if isinstance(out, (list, tuple))
-                               else _host(out.data))
-                steps_done = step + 1
-                if want:
-                    cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
-        if cbs.progbar is not None:
-            cbs.progbar.seen = steps_done
-        cbs.on_predict_end()
-        if not outputs:
-            raise ValueError("predict: the data is empty")
-        if isinstance(outputs[0], list):
-            return [np.concatenate([o[i] for o in outputs]) for i in range(len(outputs[0]))]
-        return np.concatenate(outputs)
-
-    # ------------------------------------------------------------------ single batches
-    def _single_batch(self, x, y, sample_weight, class_weight=None):
-        data = self._batches(x, y, sample_weight, batch_size=1 << 62, class_weight=class_weight,
-                             who="train_on_batch")
-        xb, yb, wb = next(iter(data.batches(False)))
-        self._start(xb)
-        return xb, yb, wb
-
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on exactly this batch. Returns this batch's loss (and
-        metrics), as Keras 2 did with ``reset_metrics=True``."""
-        self._check_compiled("train_on_batch", "train_step")
-        xb, yb, wb = self._single_batch(x, y, sample_weight, class_weight)
-        custom = self._overrides("train_step")
-        if not custom:
-            self._prepare_training()
-        self.reset_metrics()
-        self.train(True)
-        try:
-            if custom:
-                logs = self._custom_step("train_step", xb, yb, wb)
-            else:
-                self._train_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
-                logs = self._logs()
-        finally:
-            self.train(False)
-        return logs if return_dict else self._flatten_logs(logs, "train_step")
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """The loss (and metrics) on exactly this batch, in inference mode."""
-        self._check_compiled("test_on_batch", "test_step")
-        xb, yb, wb = self._single_batch(x, y, sample_weight)
-        self._setup_fusion()
-        self.reset_metrics()
-        if self._overrides("test_step"):
-            with grad_mode.no_grad():
-                logs = self._custom_step("test_step", xb, yb, wb)
-        else:
-            self._test_batch(self._wrap_x(xb), self._to_device(yb), self._to_device(wb))
-            logs = self._logs()
-        return logs if return_dict else self._flatten_logs(logs, "test_step")
-
-    def predict_on_batch(self, x):
-        """The outputs for this batch as a NumPy array (inference mode, no graph)."""
-        with grad_mode.no_grad():
-            out = self(x, training=False)
-        if isinstance(out, (list, tuple)):
-            return [_host(o.data) for o in out]
-        return _host(out.data)
-
-
-def _unpack(data):
-    """``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> ``(x, y, sample_weight)``
-    (Keras's ``unpack_x_y_sample_weight``)."""
-    if isinstance(data, tuple):
-        if not 1 <= len(data) <= 3:
-            raise ValueError(f"a batch must be x, (x, y) or (x, y, sample_weight), got a tuple "
-                             f"of {len(data)}")
-        return tuple(data) + (None,) * (3 - len(data))
-    return data, None, None
-
-
-def _raw(a):
-    return a.data if isinstance(a, Tensor) else a
-
-
-def _py(v):
-    if isinstance(v, Tensor):
-        v = _host(v.data)
-    if isinstance(v, np.ndarray):
-        return v.tolist() if v.ndim else float(v)
-    if isinstance(v, (np.floating, np.integer)):
-        return float(v)
-    return v

@@ -13,10 +13,13 @@ import numpy as np
 
 from .. import backend as _backend
 from .layers.base import clear_session
+from .preprocessing.image import array_to_img, img_to_array, load_img, save_img
 from .progress import Progbar
+from .py_dataset import PyDataset, Sequence
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "plot_history", "Progbar",
-           "clear_session"]
+           "clear_session", "PyDataset", "Sequence", "array_to_img", "img_to_array", "load_img",
+           "save_img"]
 
 
 def to_categorical(x, num_classes=None, dtype="float32"):

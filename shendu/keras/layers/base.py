@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import inspect
-import json
 import re
 import weakref
 
@@ -40,6 +39,9 @@ from ...nn.module import Module
 from ...nn.container import ModuleList
 from ...nn.parameter import Parameter
 from .. import initializers, regularizers
+from ..metrics.base import Metric
+from ..variables import NonTrainableVariable, Variable
+from .layer_config import ConfigMixin
 from .keras_tensor import KerasTensor, _flat, _is_symbolic, _map, _shape_str  # noqa: F401
 
 __all__ = ["Layer", "unique_name", "clear_session", "to_tensor", "get_keras_mask",
@@ -117,7 +119,7 @@ def to_tensor(x, dtype=None, float_dtype=None):
 
 
 # ------------------------------------------------------------------ the base class
-class Layer(Module):
+class Layer(ConfigMixin, Module):
     """Base class of Keras-style layers (see the module docstring).
 
     Masks (Keras's): a layer whose ``call`` takes ``mask`` receives the mask attached to
@@ -184,6 +186,13 @@ class Layer(Module):
 
     # ---------------------------------------------------------------- attributes
     def __setattr__(self, name, value):
+        # Keras tracks Metric objects assigned to attributes (model.metrics lists them)
+        if isinstance(value, Metric):
+            tracked = self.__dict__.setdefault("_tracked_metrics", [])
+            old = self.__dict__.get(name)
+            if old is not None and any(m is old for m in tracked):
+                tracked.remove(old)
+            tracked.append(value)
         # Keras tracks lists of layers assigned to attributes: register them as modules
         if isinstance(value, (list, tuple)) and value and \
                 all(isinstance(v, Module) for v in value) and "_modules" in self.__dict__:
@@ -212,8 +221,9 @@ class Layer(Module):
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    autocast=True, regularizer=None, constraint=None, aggregation=None,
                    name=None, **kwargs):
-        """Create a weight, register it and return it (a ``Parameter``, or a non-learned
-        Tensor when ``trainable=False``). ``initializer`` is a name (``"glorot_uniform"``,
+        """Create a weight, register it and return it: a ``keras.Variable`` (a
+        ``Parameter`` with ``.value``, ``.assign``, ``.assign_add``; see
+        ``shendu.keras.variables``), non-learned when ``trainable=False``. ``initializer`` is a name (``"glorot_uniform"``,
         ``"zeros"`` ...), an Initializer or a function ``f(shape, dtype)``."""
         if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape=...)
             name, shape = shape, kwargs.pop("shape", None)
@@ -236,11 +246,12 @@ class Layer(Module):
                 i += 1
             key = f"{key}_{i}"
         if trainable:
-            t = Parameter(value, requires_grad=self._trainable and dtype.kind == "f")
+            t = Variable(value, name or key, self.name,
+                         requires_grad=self._trainable and dtype.kind == "f")
             self.register_parameter(key, t)
             kind = "param"
         else:
-            t = Tensor._make(value)
+            t = NonTrainableVariable(value, name or key, self.name)
             self.register_buffer(key, t)
             kind = "buffer"
         self._weight_refs.append((name or key, self, kind, key))
@@ -347,6 +358,14 @@ class Layer(Module):
                     t = named.get(wname)
                     if t is not None and t.requires_grad:
                         out.append(reg(t))
+        return out
+
+    @property
+    def metrics(self):
+        """The Metric objects assigned to attributes of this layer and its sublayers."""
+        out = []
+        for layer in self._layers_recursive():
+            out += [m for m in layer.__dict__.get("_tracked_metrics", ()) if m not in out]
         return out
 
     def _layers_recursive(self):
@@ -492,61 +511,6 @@ class Layer(Module):
         return False
 
     # ---------------------------------------------------------------- config
-    def get_config(self):
-        """The layer's constructor arguments as JSON-compatible values (for saving).
-
-        For your own Layer/Model subclasses the arguments given to ``__init__`` are
-        recorded automatically when they are plain values (numbers, strings, lists,
-        dicts); otherwise override ``get_config`` (and ``from_config``)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
-        if not type(self).__module__.startswith("shendu.keras"):
-            config.update(self._auto_config())
-        return config
-
-    def _auto_config(self):
-        cls = type(self)
-        args, kwargs = self.__dict__.get("_init_args", ((), {}))
-        try:
-            bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs)
-        except TypeError:
-            return {}
-        out = {}
-        for k, v in list(bound.arguments.items())[1:]:
-            kind = inspect.signature(cls.__init__).parameters[k].kind
-            items = v.items() if kind == inspect.Parameter.VAR_KEYWORD else [(k, v)]
-            if kind == inspect.Parameter.VAR_POSITIONAL:
-                if v:
-                    raise NotImplementedError(f"{cls.__name__} takes *args; define get_config()")
-                continue
-            for name, value in items:
-                try:
-                    json.dumps(value)
-                except (TypeError, ValueError):
-                    raise NotImplementedError(
-                        f"{cls.__name__}.__init__ received {name}={value!r}, which can't be saved "
-                        "as JSON: define get_config() (and from_config()) for this class") \
-                        from None
-                out[name] = value
-        return out
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if cls.__module__.startswith("shendu.keras"):
-            return cls(**config)
-        params = inspect.signature(cls.__init__).parameters
-        takes_any = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values())
-        extras = {k: config.pop(k) for k in ("name", "trainable", "dtype", "batch_input_shape")
-                  if k in config and not takes_any and k not in params}
-        obj = cls(**config)
-        if "name" in extras:
-            obj.name = extras["name"]
-        if "trainable" in extras:
-            obj.trainable = extras["trainable"]
-        return obj
-
     # ---------------------------------------------------------------- display
     @property
     def input_shape(self):

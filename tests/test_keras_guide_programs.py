@@ -1,0 +1,45 @@
+"""keras.io's "Writing a training loop... customizing what happens in fit() with PyTorch"
+guide (guides/custom_train_step_in_torch.py), run with its imports changed to shendu.
+
+The program (tests/porting/keras_programs/custom_train_step_in_torch.py) seeds its data and
+sets the same initial weights on both sides, and trains without shuffling, so the losses
+and metrics per epoch must equal those Keras 3.15.1 (torch backend) printed for it:
+``KERAS_REFERENCE`` below was produced by running the same file with ``keras`` installed.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAM = os.path.join(HERE, "porting", "keras_programs", "custom_train_step_in_torch.py")
+
+# /tmp/kvenv (keras 3.15.1, KERAS_BACKEND=torch, torch 2.13.0): python <PROGRAM>
+KERAS_REFERENCE = {
+    "1_basic": {"loss": [0.20261994004249573, 0.1898898482322693, 0.1783219575881958],
+                "mae": [0.36012229323387146, 0.34947600960731506, 0.3392958343029022]},
+    "2_low_level": {
+        "loss": [0.20261994004249573, 0.1898898482322693, 0.1783219575881958,
+                 0.16794177889823914, 0.15855182707309723],
+        "mae": [0.36012229323387146, 0.34947600960731506, 0.3392958343029022,
+                0.32976123690605164, 0.3209647536277771]},
+    "3_sample_weight": {"loss": [0.09879883378744125, 0.09315580874681473, 0.08812228590250015],
+                        "mae": [0.3609355688095093, 0.3514528274536133, 0.3424089252948761]},
+    "4_test_step": {"loss": 0.21171697974205017, "mae": 0.3691757619380951},
+}
+
+
+def test_custom_train_step_guide_gives_keras_numbers():
+    env = dict(os.environ, USE_SHENDU="1", OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.path.dirname(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    run = subprocess.run([sys.executable, PROGRAM], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert sorted(got) == sorted(KERAS_REFERENCE)
+    for part, ref in KERAS_REFERENCE.items():
+        assert sorted(got[part]) == sorted(ref), part
+        for name, value in ref.items():
+            np.testing.assert_allclose(got[part][name], value, rtol=2e-6, err_msg=f"{part}/{name}")

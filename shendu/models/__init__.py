@@ -18,6 +18,7 @@ _LAZY = {
     "Hopfield": "hopfield", "RecallResult": "hopfield", "capacity_curve": "hopfield",
     "BoltzmannMachine": "boltzmann", "annealing_schedule": "boltzmann",
     "RBM": "rbm", "DBN": "dbn", "train_classifier": "dbn",
+    "Word2Vec": "word2vec", "KeyedVectors": "word2vec",
 }
 
 __all__ = [*_LAZY]

@@ -21,6 +21,8 @@ from . import data, datasets, distributed, distributions, nn, optim
 from . import keras, metrics, rl, viz
 from . import accelerator, cuda, multiprocessing, utils
 from .io import save, load
+from ._torch_extras import *  # noqa: F401,F403  is_tensor, set_printoptions, Generator...
+from ._torch_forms import *  # noqa: F401,F403  torch.abs_(x), torch.permute_copy...
 
 bool = bool_  # noqa: A001  (shendu.bool, like torch.bool)
 float = float32  # noqa: A001

@@ -456,6 +456,12 @@ def _flatten_tensors(data):
 
 
 # -------------------------------------------------------------------- repr
+# set by shendu.set_printoptions (torch.set_printoptions): decimals, summarise above
+# ``threshold`` elements showing ``edgeitems`` per end, ``sci_mode`` None = automatic
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 75,
+                 "sci_mode": None}
+
+
 def _format(t):
     arr = t.__array__()
     suffix = []
@@ -464,8 +470,10 @@ def _format(t):
         if arr.dtype != backend.get_default_dtype():
             suffix.append(f"dtype=shendu.{arr.dtype}")
     else:
-        body = np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000,
-                               edgeitems=3)
+        body = np.array2string(arr, separator=", ", prefix="tensor(",
+                               threshold=PRINT_OPTIONS["threshold"],
+                               edgeitems=PRINT_OPTIONS["edgeitems"],
+                               max_line_width=PRINT_OPTIONS["linewidth"])
         if arr.dtype.kind == "b":
             body = body.replace("True", "True").replace("False", "False")
         if arr.dtype not in (np.int64, np.bool_):
@@ -487,24 +495,30 @@ def _format_float(arr):
     magnitudes span too much."""
     finite = arr[np.isfinite(arr)].astype(np.float64)  # float16 would overflow max/min
     nonzero = np.abs(finite[finite != 0]) if finite.size else finite
-    if finite.size and np.all(finite == np.round(finite)) and (
+    prec, sci = PRINT_OPTIONS["precision"], PRINT_OPTIONS["sci_mode"]
+    auto_sci = bool(nonzero.size and (nonzero.max() / nonzero.min() > 1000
+                                      or nonzero.max() > 1e8 or nonzero.min() < 1e-4))
+    if sci is None and finite.size and np.all(finite == np.round(finite)) and (
             nonzero.size == 0 or nonzero.max() < 1e8):
         fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else str(v).replace("inf", "inf")
-    elif nonzero.size and (nonzero.max() / nonzero.min() > 1000 or nonzero.max() > 1e8
-                           or nonzero.min() < 1e-4):
-        fmt = lambda v: f"{v:.4e}"
+    elif sci or (sci is None and auto_sci):
+        fmt = lambda v: f"{v:.{prec}e}"
     else:
-        fmt = lambda v: f"{v:.4f}"
+        fmt = lambda v: f"{v:.{prec}f}"
     if arr.ndim == 0:
         return fmt(arr.item())
     width = max((len(fmt(v)) for v in _shown(arr)), default=0)
-    return np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000,
-                           edgeitems=3, formatter={"float_kind": lambda v: fmt(v).rjust(width)})
+    return np.array2string(arr, separator=", ", prefix="tensor(",
+                           threshold=PRINT_OPTIONS["threshold"],
+                           edgeitems=PRINT_OPTIONS["edgeitems"],
+                           max_line_width=PRINT_OPTIONS["linewidth"],
+                           formatter={"float_kind": lambda v: fmt(v).rjust(width)})
 
 
 def _shown(arr):
     """The elements the summary will print (all of them for up to 1000)."""
-    if arr.size <= 1000:
+    if arr.size <= PRINT_OPTIONS["threshold"]:
         return arr.reshape(-1)
-    idx = tuple(np.r_[0:3, -3:0] if n > 6 else slice(None) for n in arr.shape)
+    e = PRINT_OPTIONS["edgeitems"]
+    idx = tuple(np.r_[0:e, -e:0] if n > 2 * e else slice(None) for n in arr.shape)
     return arr[np.ix_(*[np.arange(n)[i] for n, i in zip(arr.shape, idx)])].reshape(-1)

@@ -6,6 +6,8 @@ itself here when it is imported (``_ops``), so this module needs no import cycle
 """
 from __future__ import annotations
 
+import numpy as np
+
 _ops = None  # set by shendu/ops/__init__.py
 
 
@@ -190,3 +192,216 @@ class OpMethods:
     def index_select(self, dim, index): return _ops.index_select(self, dim, index)
     def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
     def take_along_dim(self, indices, dim=None): return _ops.take_along_dim(self, indices, dim)
+
+    # ---------------------------------------------------------- PyTorch's other names
+    def unfold(self, dimension, size, step): return _ops.unfold_windows(self, dimension, size, step)
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _ops.scatter(self, dim, index, src, value=value, reduce=reduce)
+    def masked_select(self, mask): return _ops.masked_select(self, mask)
+    def take(self, index): return _ops.take(self, index)
+    def sum_to_size(self, *size):
+        """Sum over the dimensions broadcasting would have stretched to reach this shape."""
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        from ..ops._util import unbroadcast
+        return unbroadcast(self, size)
+
+    # ---------------------------------------------------------- new tensors like this one
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A new tensor from ``data`` with this tensor's dtype and device (unless given)."""
+        return _ops.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                           requires_grad=requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+        return _ops.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _ops.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _ops.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad)
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _ops.full(size, fill_value, dtype=dtype or self.dtype,
+                         device=device or self.device, requires_grad=requires_grad)
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False):
+        return _ops.empty_strided(size, stride, dtype=dtype or self.dtype,
+                                  device=device or self.device, requires_grad=requires_grad)
+
+    # ---------------------------------------------------------- facts about the tensor
+    def ndimension(self): return self.ndim
+    def nelement(self): return self.numel()
+    @property
+    def itemsize(self): return self.dtype.itemsize
+    @property
+    def nbytes(self): return int(self.data.nbytes)
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dimension (C order)."""
+        st = tuple(s // self.dtype.itemsize for s in self.data.strides)
+        return st if dim is None else st[dim]
+    def dim_order(self): return tuple(range(self.ndim))
+    def is_contiguous(self, memory_format=None): return bool(self.data.flags.c_contiguous)
+    def is_complex(self): return self.dtype.kind == "c"
+    def is_signed(self): return self.dtype.kind in "fic"
+    def is_same_size(self, other): return tuple(self.shape) == tuple(other.shape)
+    def is_inference(self): return not self.requires_grad and self.grad_fn is None
+    def is_conj(self): return False
+    def is_neg(self): return False
+    def is_pinned(self): return False
+    def is_shared(self):
+        from ..multiprocessing import is_shared
+        return is_shared(self)
+    def share_memory_(self):
+        from ..multiprocessing import share_memory_
+        return share_memory_(self)
+    @property
+    def is_cpu(self): return self.device.type == "cpu"
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = False
+    def get_device(self): return -1 if self.device.type == "cpu" else (self.device.index or 0)
+    def data_ptr(self): return int(self.data.__array_interface__["data"][0]) \
+        if hasattr(self.data, "__array_interface__") else int(self.data.data.ptr)
+    @property
+    def output_nr(self): return self._out_index
+    def pin_memory(self, device=None): return self
+
+    # ---------------------------------------------------------- real-valued complex API
+    @property
+    def real(self): return self
+    @property
+    def mH(self): return _ops.swapaxes(self, -2, -1)
+    @property
+    def H(self): return _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+    def conj(self): return self
+    conj_physical = resolve_conj = resolve_neg = conj
+    def angle(self): return _ops.angle(self)
+
+    # ---------------------------------------------------------- casts
+    def byte(self): return self.to("uint8")
+    def char(self): return self.to("int8")
+    def short(self): return self.to("int16")
+
+    # ---------------------------------------------------------- in place: shape and values
+    def _reshape_inplace(self, name, array):
+        self._check_inplace(name)
+        self.data = array
+        self._version += 1
+        return self
+    def squeeze_(self, dim=None): return self._reshape_inplace("squeeze_", self.squeeze(dim).data)
+    def unsqueeze_(self, dim): return self._reshape_inplace("unsqueeze_", self.unsqueeze(dim).data)
+    def t_(self): return self._reshape_inplace("t_", self.t().data)
+    def transpose_(self, d0, d1): return self._reshape_inplace("transpose_", self.transpose(d0, d1).data)
+    swapaxes_ = swapdims_ = transpose_
+    def resize_(self, *size):
+        """Change the shape in place; new elements (if it grows) are zero."""
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        flat = self.data.reshape(-1)
+        n = 1
+        for s in size:
+            n *= s
+        if n > flat.size:
+            flat = self.xp.concatenate([flat, self.xp.zeros(n - flat.size, self.dtype)])
+        return self._reshape_inplace("resize_", flat[:n].reshape(size).copy())
+    def resize_as_(self, other): return self.resize_(other.shape)
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal (all dimensions equal, or 2-D)."""
+        out = self.data.copy()
+        self.xp.fill_diagonal(out, fill_value, wrap=wrap)
+        return self._set("fill_diagonal_", out)
+    def apply_(self, callable):
+        """Apply a Python function to each element, in place (slow; CPU only)."""
+        f = np.vectorize(callable, otypes=[self.dtype])
+        return self._set("apply_", f(self.__array__()) if self.numel() else self.data)
+    def map_(self, tensor, callable):
+        """``self[i] = callable(self[i], tensor[i])`` (broadcasting ``tensor``), in place."""
+        f = np.vectorize(callable, otypes=[self.dtype])
+        other = tensor.__array__() if hasattr(tensor, "__array__") else tensor
+        return self._set("map_", f(self.__array__(), np.broadcast_to(other, self.shape)))
+
+    # ---------------------------------------------------------- in place: random fills
+    def _fill_random(self, name, draw):
+        from .. import backend
+        return self._set(name, draw(backend.default_generator(self.xp)).astype(self.dtype))
+    def random_(self, from_=0, to=None):
+        """Integers uniform in [from_, to) (to=None: [0, from_) if given, else up to the
+        dtype's mantissa range, as PyTorch)."""
+        if to is None:
+            from_, to = (0, from_) if from_ else (0, 2 ** 24 if self.dtype == np.float32 else
+                                                  2 ** 53 if self.dtype.kind == "f" else
+                                                  np.iinfo(self.dtype).max)
+        return self._fill_random("random_", lambda g: g.integers(from_, to, self.shape))
+    def bernoulli_(self, p=0.5):
+        p = p.__array__() if hasattr(p, "__array__") else p
+        return self._fill_random("bernoulli_", lambda g: g.random(self.shape) < p)
+    def exponential_(self, lambd=1.0):
+        return self._fill_random("exponential_", lambda g: g.exponential(1.0 / lambd, self.shape))
+    def geometric_(self, p):
+        return self._fill_random("geometric_", lambda g: g.geometric(p, self.shape))
+    def log_normal_(self, mean=1.0, std=2.0):
+        return self._fill_random("log_normal_", lambda g: g.lognormal(mean, std, self.shape))
+    def cauchy_(self, median=0.0, sigma=1.0):
+        return self._fill_random("cauchy_",
+                                 lambda g: median + sigma * g.standard_cauchy(self.shape))
+
+
+# Method forms that are ``shendu.<name>(self, *args, **kwargs)`` exactly (the op's
+# docstring is the method's): bound below, one line each in spirit.
+_SAME_AS_FUNCTION = """
+absolute acos acosh addbmm addcdiv addcmul addmm addmv addr adjoint aminmax arccos arccosh
+arcsin arcsinh arctan arctan2 arctanh argsort argwhere asin asinh atan atan2 atanh baddbmm
+bernoulli bincount bitwise_and bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift
+bitwise_xor bmm clamp_max clamp_min copysign cosh count_nonzero cross cummax cummin cumprod
+deg2rad det diag diag_embed diagflat diagonal diff dist dsplit erf erfc exp2 fix fliplr
+flipud float_power fmax fmin frac gcd ger greater greater_equal hardshrink heaviside histc
+histogram hsplit hypot inner inverse is_nonzero isclose isneginf isposinf isreal kron
+kthvalue lcm less less_equal logaddexp logaddexp2 logcumsumexp logdet logical_and logical_or
+logical_xor logit matrix_power median mm mode msort multinomial mv nan_to_num nanmean
+nanmedian nanquantile nansum narrow nonzero not_equal pinverse positive prelu quantile
+rad2deg renorm rot90 select sgn signbit sinc sinh slogdet sort split_with_sizes
+tensor_split topk trace trunc unique unique_consecutive vdot vsplit xlogy index_add
+index_copy index_fill index_put masked_scatter put scatter_reduce select_scatter
+slice_scatter diagonal_scatter cumsum
+cov corrcoef ldexp frexp nextafter narrow_copy unsafe_chunk unsafe_split
+unsafe_split_with_sizes isin searchsorted nanmean std_mean var_mean logsumexp
+""".split()
+
+# In-place forms ``x.<name>_(...)``: compute ``<name>`` out of place and write the result
+# into ``x`` (Tensor._set: the in-place checks and the version counter).
+_IN_PLACE = """
+abs absolute acos acosh addbmm addmm addmv addr arccos arccosh arcsin arcsinh arctan2 arctan
+arctanh asin asinh atan2 atan atanh baddbmm bitwise_and bitwise_left_shift bitwise_not
+bitwise_or bitwise_right_shift bitwise_xor ceil clamp_max clamp_min copysign cos cosh
+cumprod cumsum deg2rad divide eq erf erfc exp2 exp expm1 fix float_power floor
+floor_divide fmod frac gcd ge greater greater_equal gt heaviside hypot lcm le lerp less
+less_equal log10 log1p log2 log logical_and logical_not logical_or logical_xor logit lt
+masked_fill multiply nan_to_num ne neg negative not_equal rad2deg reciprocal relu remainder
+renorm round rsqrt scatter_add sgn sigmoid sign sin sinc sinh sqrt square subtract tan tanh
+tril triu true_divide trunc xlogy index_add index_copy index_fill index_put masked_scatter
+put scatter scatter_reduce ldexp nextafter
+""".split()
+
+
+def _forward(name):
+    def method(self, *args, **kwargs):
+        return getattr(_ops, name)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``shendu.{name}(self, ...)``; see that function."
+    return method
+
+
+def _in_place(name):
+    def method(self, *args, **kwargs):
+        out = getattr(type(self), name)(self.detach(), *args, **kwargs)
+        return self._set(name + "_", out.data)
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``{name}`` in place: ``x.{name}_(...)`` writes ``x.{name}(...)`` into x."
+    return method
+
+
+def bind_extra_methods(cls):
+    """Add the forwarding and in-place methods to ``cls`` (the Tensor class), skipping
+    names it defines itself."""
+    for name in _SAME_AS_FUNCTION:
+        if not hasattr(cls, name):
+            setattr(cls, name, _forward(name))
+    for name in _IN_PLACE:
+        if not hasattr(cls, name + "_"):
+            setattr(cls, name + "_", _in_place(name))

@@ -19,6 +19,14 @@ from .rearrange import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .pointwise_extra import *  # noqa: F401,F403
+from .linalg_extra import *  # noqa: F401,F403
+from .shape_extra import *  # noqa: F401,F403
+from .sort_search import *  # noqa: F401,F403
+from .cumulative import *  # noqa: F401,F403
+from .scattering import *  # noqa: F401,F403
+from .random_extra import *  # noqa: F401,F403
+from .torch_namespace import *  # noqa: F401,F403
 
 import sys as _sys
 
@@ -28,6 +36,7 @@ from ..autograd import tensor_methods as _tensor_methods
 # family modules (shendu.shape would otherwise be this package's submodule).
 __all__ = sorted({name for module in list(globals().values())
                   if isinstance(module, type(_sys)) and module.__name__.startswith(__name__ + ".")
-                  for name in getattr(module, "__all__", ())})
+                  for name in getattr(module, "__all__", ()) if name in globals()})
 
 _tensor_methods._ops = _sys.modules[__name__]
+_tensor_methods.bind_extra_methods(_tensor_methods.OpMethods)

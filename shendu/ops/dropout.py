@@ -8,6 +8,7 @@ generator, so ``shendu.manual_seed`` repeats it.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -84,33 +85,86 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return MaskedScale.apply(input, _keep_mask(input, p, input.shape), None)
 
 
-def _feature_dropout(input, p, training, name, spatial):
+def _feature_dropout(input, p, training, name):
+    """PyTorch's ``feature_dropout``: one draw per (sample, channel) of an ``(N, C, *)``
+    input, broadcast over the remaining axes (for a 2-D (N, C) input that is one draw
+    per element, as plain dropout)."""
     _check_p(p, name)
     _check_input(input, name)
-    if input.ndim not in (spatial + 1, spatial + 2):
-        raise ValueError(f"{name}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D "
-                         f"(batched) input, got shape {input.shape}")
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: feature dropout needs at least 2 dimensions "
+                           f"(N, C, *), got shape {input.shape}")
     if not training or p == 0.0:
         return input
-    # one draw per channel, broadcast over the spatial axes
-    shape = input.shape[:input.ndim - spatial] + (1,) * spatial
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
     return MaskedScale.apply(input, _keep_mask(input, p, shape), None)
 
 
+def _unbatched(fn, input, p, training, name):
+    """``fn`` on ``input[None]`` (a batch of one), the batch axis removed again."""
+    _check_input(input, name)
+    if not training or p == 0.0:
+        _check_p(p, name)
+        return input
+    from .shape import squeeze, unsqueeze
+    return squeeze(fn(unsqueeze(input, 0), p, training, name), 0)
+
+
+def _warn_rank(name, ndim, spatial):
+    warnings.warn(f"{name}: received a {ndim}-D input; {name} drops whole channels of "
+                  f"inputs with {spatial} spatial dimensions, a channel dimension and an "
+                  f"optional batch dimension ({spatial + 1}-D or {spatial + 2}-D). Use "
+                  "dropout instead to keep this behaviour without the warning (as PyTorch "
+                  "warns).", UserWarning, stacklevel=3)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Drop whole channels of ``(N, C, L)`` (or ``(C, L)``) inputs: each channel is zeroed
-    with probability ``p``, the rest scaled by ``1 / (1 - p)``."""
-    return _feature_dropout(input, p, training, "dropout1d", 1)
+    """Drop whole channels of ``(N, C, L)`` (or unbatched ``(C, L)``) inputs: each channel
+    is zeroed with probability ``p``, the rest scaled by ``1 / (1 - p)``.
+
+    >>> _ = shendu.manual_seed(0)
+    >>> y = shendu.nn.functional.dropout1d(shendu.ones(6, 4), 0.5)
+    >>> bool((y.amin(1) == y.amax(1)).all())   # each row (channel) all 0 or all 2
+    True
+    """
+    if isinstance(input, Tensor) and input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got "
+                           f"shape {input.shape}")
+    if isinstance(input, Tensor) and input.ndim == 2:
+        return _unbatched(_feature_dropout, input, p, training, "dropout1d")
+    return _feature_dropout(input, p, training, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Drop whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) inputs."""
-    return _feature_dropout(input, p, training, "dropout2d", 2)
+    """Drop whole channels of ``(N, C, H, W)`` inputs (PyTorch 2.x's rules for other
+    ranks, with its warnings: a 3-D input is read as ``(N, C, L)``, a 2-D ``(N, C)``
+    input drops single elements, as plain ``dropout``).
+
+    >>> _ = shendu.manual_seed(0)
+    >>> y = shendu.nn.functional.dropout2d(shendu.ones(2, 3, 4, 4), 0.5)
+    >>> bool((y.amin((2, 3)) == y.amax((2, 3))).all())
+    True
+    """
+    if isinstance(input, Tensor):
+        if input.ndim not in (3, 4):
+            _warn_rank("dropout2d", input.ndim, 2)
+        elif input.ndim == 3:
+            warnings.warn("dropout2d: received a 3-D input; as PyTorch does, it is read as "
+                          "(N, C, L) and whole (sample, channel) rows are dropped. Use "
+                          "dropout1d for that, or add the batch axis for (C, H, W).",
+                          UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, "dropout2d")
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Drop whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) inputs."""
-    return _feature_dropout(input, p, training, "dropout3d", 3)
+    """Drop whole channels of ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``) inputs
+    (other ranks warn, as in PyTorch, and are read as unbatched)."""
+    if isinstance(input, Tensor):
+        if input.ndim not in (4, 5):
+            _warn_rank("dropout3d", input.ndim, 3)
+        if input.ndim != 5:
+            return _unbatched(_feature_dropout, input, p, training, "dropout3d")
+    return _feature_dropout(input, p, training, "dropout3d")
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):

@@ -255,8 +255,8 @@ def log2(x):
 def log10(x):
     """Base-10 logarithm elementwise.
 
-    >>> shendu.log10(shendu.tensor([1.0, 1000.0]))
-    tensor([0., 3.])
+    >>> shendu.log10(shendu.tensor([1.0, 1000.0, 2.0]))
+    tensor([0.0000, 3.0000, 0.3010])
     """
     return Log10.apply(_floating(x, "log10"))
 

@@ -16,29 +16,17 @@ Run: python benchmarks/bench_word2vec.py [--quick] [--rounds 3]
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
 
 from _compare import machine_description  # sets thread counts before numpy loads
 
-from shendu.datasets import tiny_shakespeare
+from shendu.datasets import tiny_shakespeare_speeches
 from shendu.models import Word2Vec
 
 SETTINGS = dict(vector_size=100, window=5, negative=5, min_count=5, sample=1e-3, epochs=5,
                 workers=1, seed=1)
-
-
-def shakespeare_speeches(text):
-    """Each speech a sentence: its lines after the speaker's name, as lower-case words."""
-    out = []
-    for block in text.split("\n\n"):
-        lines = block.strip().split("\n")
-        words = re.findall(r"[a-z]+(?:'[a-z]+)*", " ".join(lines[1:]).lower())
-        if words:
-            out.append(words)
-    return out
 
 
 def time_shendu(sentences, sg):
@@ -66,7 +54,7 @@ def main(argv=None):
         import gensim
     except ImportError:
         sys.exit("bench_word2vec.py compares with gensim: pip install gensim")
-    sentences = shakespeare_speeches(tiny_shakespeare())
+    sentences = tiny_shakespeare_speeches()
     rounds = args.rounds
     if args.quick:
         sentences, rounds = sentences[:2000], 1

@@ -24,7 +24,7 @@ def test_vocab_min_count_and_order():
     assert m.wv.index_to_key == ["a", "b"]           # a: 3, b: 2; c, d, e dropped
     assert m.wv.get_vecattr("a", "count") == 3
     assert m.wv.vectors.shape == (2, 4) and m.syn1neg.shape == (2, 4)
-    assert np.abs(m.wv.vectors).max() <= 0.5 / 4 and not m.syn1neg.any()
+    assert np.abs(m.wv.vectors).max() <= 1 / 4 and not m.syn1neg.any()  # gensim 4: +-1/d
     ties = Word2Vec(vector_size=4, min_count=1).build_vocab([["x", "y", "z", "y"]])
     assert ties.wv.index_to_key == ["y", "x", "z"]    # ties in order of first appearance
     tokens, bounds = m.encode(corpus)

@@ -174,7 +174,8 @@ class Word2Vec:
     def build_vocab(self, corpus_iterable=None, corpus_file=None):
         """Count the words, keep those seen ``min_count`` times or more (most frequent
         first, ties in order of first appearance), make the subsampling and noise tables
-        and initialise the vectors (input: uniform in ``+-0.5 / vector_size``; output: 0)."""
+        and initialise the vectors (input: uniform in ``+-1 / vector_size`` as gensim 4 does;
+        word2vec.c's half that trains CBOW more slowly; output: 0)."""
         if corpus_file is not None:
             corpus_iterable = LineSentence(corpus_file)
         counter = Counter()
@@ -191,7 +192,7 @@ class Word2Vec:
         keys = [kept[i][0] for i in order]
         counts = np.array([kept[i][1] for i in order], dtype=np.int64)
         rng = np.random.default_rng(self.seed)
-        vectors = ((rng.random((len(keys), self.vector_size)) - 0.5) / self.vector_size)
+        vectors = (rng.random((len(keys), self.vector_size)) * 2.0 - 1.0) / self.vector_size
         self.wv = KeyedVectors(keys, vectors.astype(self.dtype), counts, self.min_count)
         self.syn1neg = np.zeros_like(self.wv.vectors)
         self._make_tables()

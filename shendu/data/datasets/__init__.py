@@ -25,7 +25,7 @@ from .idx import IDXFormatError, read_idx
 from .paths import ENV_VAR, data_home
 from .sklearn_datasets import breast_cancer, digits, iris
 from .synthetic import circles, moons, spiral, xor
-from .text import NAMES_LANGUAGES, names, tiny_shakespeare
+from .text import NAMES_LANGUAGES, names, tiny_shakespeare, tiny_shakespeare_speeches
 from .sequences import names_by_language, addition, addition_split, addition_vocab, encode_addition
 from .vision import FASHION_MNIST_CLASSES, MNIST_CLASSES, fashion_mnist, mnist
 from .wine import wine_quality
@@ -33,6 +33,7 @@ from .wine import wine_quality
 __all__ = ["Bunch", "IDXFormatError", "read_idx", "data_home", "ENV_VAR",
            "xor", "spiral", "moons", "circles", "iris", "digits", "breast_cancer",
            "mnist", "fashion_mnist", "MNIST_CLASSES", "FASHION_MNIST_CLASSES",
-           "wine_quality", "names", "tiny_shakespeare", "NAMES_LANGUAGES",
+           "wine_quality", "names", "tiny_shakespeare", "tiny_shakespeare_speeches",
+           "NAMES_LANGUAGES",
            "cifar10", "CIFAR10_CLASSES", "CIFARFormatError"]
 __all__ += ["names_by_language", "addition", "addition_split", "addition_vocab", "encode_addition"]

@@ -10,11 +10,12 @@ Files go in ``<data dir>/names/<Language>.txt`` (one UTF-8 surname per line) and
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from .paths import data_home, find_dataset_files
 
-__all__ = ["names", "tiny_shakespeare", "NAMES_LANGUAGES"]
+__all__ = ["names", "tiny_shakespeare", "tiny_shakespeare_speeches", "NAMES_LANGUAGES"]
 
 NAMES_LANGUAGES = ["Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German",
                    "Greek", "Irish", "Italian", "Japanese", "Korean", "Polish", "Portuguese",
@@ -60,6 +61,8 @@ def names(data_dir=None, ascii=False):
         out[path.stem] = [_to_ascii(n) for n in lines] if ascii else lines
     return out
 
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+
 
 def tiny_shakespeare(data_dir=None):
     """The tiny-shakespeare text (1,115,394 characters, 65-character vocabulary) as one str.
@@ -70,3 +73,21 @@ def tiny_shakespeare(data_dir=None):
                                  source="https://github.com/karpathy/char-rnn "
                                         "(data/tinyshakespeare/input.txt)")
     return path.read_text(encoding="utf-8")
+
+
+def tiny_shakespeare_speeches(data_dir=None):
+    """tiny-shakespeare as word2vec sentences: one list of lower-case words per speech (the
+    blocks between blank lines, the speaker's name dropped; inner apostrophes kept, so
+    "ne'er" stays one word). 7,097 speeches, 194,012 words.
+
+    >>> speeches = tiny_shakespeare_speeches()  # doctest: +SKIP
+    >>> speeches[0][:6]  # doctest: +SKIP
+    ['before', 'we', 'proceed', 'any', 'further', 'hear']
+    """
+    out = []
+    for block in tiny_shakespeare(data_dir).split("\n\n"):
+        lines = block.strip().split("\n")
+        words = _WORD.findall(" ".join(lines[1:]).lower())
+        if words:
+            out.append(words)
+    return out

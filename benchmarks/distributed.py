@@ -71,7 +71,7 @@ def worker(per_process_batch, rounds):
 
     timed_round(step, 1.0)  # warm-up: caches, page faults, OpenBLAS threads
     step_s = float(np.median([timed_round(step, 1.0) for _ in range(rounds)]))
-    n_grads = sum(p.data.size for p in model.parameters())
+    n_grads = sum(p.numel() for p in model.parameters())
     buf = np.zeros(n_grads + 6, np.float32)  # the gradients and one flag per parameter
     group = model.process_group
     comm_s = timed_round(lambda: group.allreduce_array(buf), 0.5) if world > 1 else 0.0

@@ -96,7 +96,7 @@ def accuracy(model, x, y, batch_size=1000):
     with shendu.no_grad():
         for i in range(0, len(x), batch_size):
             logits = model(shendu.tensor(x[i:i + batch_size]))
-            right += int((logits.data.argmax(axis=1) == y[i:i + batch_size]).sum())
+            right += int((logits.numpy().argmax(axis=1) == y[i:i + batch_size]).sum())
     return right / len(x)
 
 
@@ -146,7 +146,7 @@ def get_classifier(out, x_train, y_train, x_test, y_test, epochs, quick, log=pri
 # ---------------------------------------------------------------------- shendu DCGAN
 def sample_many(gan, n, batch_size=500):
     """``n`` generated digits as a NumPy array (N, 1, 28, 28), in batches."""
-    parts = [gan.sample(min(batch_size, n - i)).data for i in range(0, n, batch_size)]
+    parts = [gan.sample(min(batch_size, n - i)).numpy() for i in range(0, n, batch_size)]
     return np.concatenate(parts)
 
 

@@ -122,7 +122,7 @@ def compare_gradients(X, Y, hidden_size, repeat=5):
     diff = max(float(np.abs(numeric[k] - backprop[k]).max()) for k in numeric)
     t_numeric = median_time(lambda: net.numerical_gradient(x, y), max(1, repeat // 2))
     t_backprop = median_time(lambda: net.gradient(x, y), repeat * 10)
-    n_params = sum(p.data.size for p in net.params.values())
+    n_params = sum(p.numel() for p in net.params.values())
     return dict(hidden=hidden_size, n_params=n_params, max_abs_diff=diff,
                 t_numeric=t_numeric, t_backprop=t_backprop, ratio=t_numeric / t_backprop)
 

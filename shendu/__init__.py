@@ -24,6 +24,14 @@ from .io import save, load
 from ._torch_extras import *  # noqa: F401,F403  is_tensor, set_printoptions, Generator...
 from ._torch_forms import *  # noqa: F401,F403  torch.abs_(x), torch.permute_copy...
 
+
+def __getattr__(name):
+    """``shendu.<a torch name shendu lacks>``: an AttributeError naming the PyTorch API
+    and what to use instead (shendu/_torch_coverage.py)."""
+    from ._torch_coverage import missing
+    raise missing("torch", name)
+
+
 bool = bool_  # noqa: A001  (shendu.bool, like torch.bool)
 float = float32  # noqa: A001
 int = int32  # noqa: A001

@@ -249,7 +249,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 def _write_back(input, out, name):
-    return input._set(name, out.data)
+    return input._set(name, out._data)
 
 
 def relu_(input):

@@ -151,7 +151,7 @@ class Categorical(Distribution):
                 raise ValueError("Categorical: `probs` parameter must be at least "
                                  f"one-dimensional, got shape {probs.shape}")
             if validate_args:
-                p = np.asarray(probs.data)
+                p = np.asarray(probs._data)
                 if not (np.all(p >= 0) and np.all(np.isfinite(p))) or np.any(p.sum(-1) <= 0):
                     raise ValueError("Categorical: expected parameter probs (shape "
                                      f"{probs.shape}) to be non-negative, finite and not all "
@@ -164,7 +164,7 @@ class Categorical(Distribution):
             if logits.ndim < 1:
                 raise ValueError("Categorical: `logits` parameter must be at least "
                                  f"one-dimensional, got shape {logits.shape}")
-            if validate_args and np.any(np.isnan(np.asarray(logits.data))):
+            if validate_args and np.any(np.isnan(np.asarray(logits._data))):
                 raise ValueError(f"Categorical: expected parameter logits (shape "
                                  f"{logits.shape}) to hold no NaN, got {logits.data}")
             # normalised so that logits == log(probs); logsumexp protects against overflow
@@ -209,14 +209,14 @@ class Categorical(Distribution):
         shape = _shape(sample_shape, "Categorical")
         p = self.probs.detach()
         xp = p.xp
-        cdf = xp.cumsum(p.data.astype(np.float64), axis=-1)
+        cdf = xp.cumsum(p._data.astype(np.float64), axis=-1)
         u = default_generator(xp).random(shape + self._batch_shape + (1,))
         # index k with cdf[k-1] <= u * total < cdf[k]: never a class of probability 0
         idx = (cdf <= u * cdf[..., -1:]).sum(axis=-1)
         return Tensor(xp.minimum(idx, self._num_events - 1).astype(np.int64))
 
     def _index(self, value):
-        v = value.data if isinstance(value, Tensor) else np.asarray(value)
+        v = value._data if isinstance(value, Tensor) else np.asarray(value)
         if self._validate_args:
             if not (np.issubdtype(v.dtype, np.integer) or
                     (np.issubdtype(v.dtype, np.floating) and np.all(v == np.round(v)))):
@@ -286,11 +286,11 @@ class Normal(Distribution):
             raise ValueError(f"Normal: loc of shape {loc.shape} and scale of shape "
                              f"{scale.shape} do not broadcast") from None
         if validate_args:
-            s = np.asarray(scale.data)
+            s = np.asarray(scale._data)
             if not np.all(s > 0):
                 raise ValueError(f"Normal: expected parameter scale (shape {scale.shape}) to "
                                  f"be positive (> 0), got {s}")
-            if np.any(np.isnan(np.asarray(loc.data))):
+            if np.any(np.isnan(np.asarray(loc._data))):
                 raise ValueError(f"Normal: expected parameter loc (shape {loc.shape}) to hold "
                                  f"no NaN, got {loc.data}")
         self.loc = loc if loc.shape == shape else loc.expand(*shape)
@@ -336,7 +336,7 @@ class Normal(Distribution):
             except ValueError:
                 raise ValueError(f"Normal.log_prob: value of shape {value.shape} does not "
                                  f"broadcast with batch_shape {self._batch_shape}") from None
-            if np.any(np.isnan(np.asarray(value.data))):
+            if np.any(np.isnan(np.asarray(value._data))):
                 raise ValueError("Normal.log_prob: value must be real (no NaN), "
                                  f"got {value.data}")
         var = self.scale ** 2
@@ -393,14 +393,14 @@ class Bernoulli(Distribution):
         if probs is not None:
             probs = _as_float_tensor(probs, "probs", "Bernoulli")
             if validate_args:
-                p = np.asarray(probs.data)
+                p = np.asarray(probs._data)
                 if not np.all((p >= 0) & (p <= 1)):
                     raise ValueError(f"Bernoulli: expected parameter probs (shape "
                                      f"{probs.shape}) to lie in [0, 1], got {p}")
             self._probs, self._logits, shape = probs, None, probs.shape
         else:
             logits = _as_float_tensor(logits, "logits", "Bernoulli")
-            if validate_args and np.any(np.isnan(np.asarray(logits.data))):
+            if validate_args and np.any(np.isnan(np.asarray(logits._data))):
                 raise ValueError(f"Bernoulli: expected parameter logits (shape "
                                  f"{logits.shape}) to hold no NaN, got {logits.data}")
             self._probs, self._logits, shape = None, logits, logits.shape
@@ -445,13 +445,13 @@ class Bernoulli(Distribution):
         shape = self._extended_shape(_shape(sample_shape, "Bernoulli"))
         p = self.probs.detach()
         u = default_generator(p.xp).random(shape)
-        return Tensor((u < p.data).astype(p.dtype))
+        return Tensor((u < p._data).astype(p.dtype))
 
     def log_prob(self, value):
         """``log p(value)`` for 0/1 values, shape ``broadcast(value.shape, batch_shape)``."""
         value = _as_float_tensor(value, "value", "Bernoulli.log_prob")
         if self._validate_args:
-            v = np.asarray(value.data)
+            v = np.asarray(value._data)
             if not np.all((v == 0) | (v == 1)):
                 raise ValueError(f"Bernoulli.log_prob: value must be 0 or 1, got {v}")
             try:

@@ -37,7 +37,7 @@ __all__ = ["confusion_matrix", "accuracy", "accuracy_score", "precision_recall_f
 # ----------------------------------------------------------------------------- inputs
 def _host(x, who, name):
     """A NumPy array of ``x`` (list, NumPy/CuPy array or Tensor)."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     if not isinstance(data, np.ndarray) and backend.get_array_module(data) is not np:
         data = backend.move(data, backend.Device("cpu"))
     if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor

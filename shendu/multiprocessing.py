@@ -29,7 +29,7 @@ several GPUs or machines use ``shendu.distributed``.
 >>> _ = mp.share_memory_(w)
 >>> mp.is_shared(w), w.tolist()
 (True, [0.0, 0.0, 0.0])
->>> w.data += 1; w.tolist()    # still a normal, writable array
+>>> w.data += 1; w.tolist()    # writes go to the shared memory
 [1.0, 1.0, 1.0]
 """
 from __future__ import annotations
@@ -115,14 +115,14 @@ def _storage_of(array):
 
 def is_shared(x) -> bool:
     """True when the Tensor's (or array's) data lies in memory made by ``share_memory_``."""
-    a = x.data if isinstance(x, Tensor) else x
+    a = x._data if isinstance(x, Tensor) else x
     return isinstance(a, np.ndarray) and _storage_of(a) is not None
 
 
 def share_memory_(tensor):
     """Move ``tensor``'s data into shared memory, in place; return ``tensor``.
 
-    The values are copied once into the shared buffer and ``tensor.data`` becomes a
+    The values are copied once into the shared buffer and the tensor's array becomes a
     view of it (same shape, dtype and values). Processes started afterwards, and
     receivers of the tensor through a ``Queue``, see every later in-place change.
     Nothing happens when the data is shared already. Other Tensors that held the *old*
@@ -132,7 +132,7 @@ def share_memory_(tensor):
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"share_memory_ expects a shendu.Tensor, got {type(tensor).__name__}")
-    a = tensor.data
+    a = tensor._data
     if backend.get_array_module(a) is not np:
         raise RuntimeError("share_memory_: a tensor on a CUDA device can't be shared between "
                            "processes by shendu; move it to the CPU first, or train on "
@@ -143,7 +143,7 @@ def share_memory_(tensor):
     a = np.asarray(a)
     out = shared_array(a.shape, a.dtype)
     out[...] = a
-    tensor.data = out
+    tensor._data = out
     return tensor
 
 
@@ -178,7 +178,7 @@ def _reduce_ndarray(a):
 def _rebuild_tensor(cls, array, requires_grad):
     # no constructor: Parameter(array) would copy the array out of the shared memory
     t = cls.__new__(cls)
-    t.data, t.grad, t._node, t._out_index, t._vc, t._retains_grad = array, None, None, 0, [0], False
+    t._data, t.grad, t._node, t._out_index, t._vc, t._retains_grad = array, None, None, 0, [0], False
     t.requires_grad = bool(requires_grad)
     return t
 
@@ -187,7 +187,7 @@ def _reduce_tensor(t):
     if not is_shared(t):
         return t.__reduce_ex__(4)  # its usual pickling (by value)
     # the array goes through _reduce_ndarray; the gradient stays in this process
-    return (_rebuild_tensor, (type(t), t.data, t.requires_grad))
+    return (_rebuild_tensor, (type(t), t._data, t.requires_grad))
 
 
 def _register_reducer(cls=None):

@@ -262,13 +262,13 @@ def test_tensors_in_tensors_out():
         out = t(x)
         assert isinstance(out, shendu.Tensor) and out.dtype == np.float32
         assert not out.requires_grad
-    np.testing.assert_array_equal(A.RandomCrop(3, padding=1, generator=4)(x).data,
-                                  A.RandomCrop(3, padding=1, generator=4)(x.data))
+    np.testing.assert_array_equal(A.RandomCrop(3, padding=1, generator=4)(x)._data,
+                                  A.RandomCrop(3, padding=1, generator=4)(x._data))
     xg = shendu.tensor(np.ones((2, 3, 2, 2), np.float32), requires_grad=True)
     y = A.Normalize((0.0, 0.5, 1.0), (1.0, 2.0, 4.0))(xg)
     assert isinstance(y, shendu.Tensor)
     y.sum().backward()
-    np.testing.assert_allclose(xg.grad.data[0, :, 0, 0], [1.0, 0.5, 0.25])
+    np.testing.assert_allclose(xg.grad._data[0, :, 0, 0], [1.0, 0.5, 0.25])
 
 
 def test_compose_is_shared_with_transforms_and_pipeline_shapes():

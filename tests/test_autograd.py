@@ -180,8 +180,8 @@ def test_detach_shares_data_and_cuts_graph():
     d = (x * 2).detach()
     assert not d.requires_grad and d.grad_fn is None
     e = x.detach()
-    e.data[0] = 7.0
-    assert x.data[0] == 7.0
+    e._data[0] = 7.0
+    assert x._data[0] == 7.0
 
 
 class Cube(Function):
@@ -371,7 +371,7 @@ def test_mixing_devices_is_a_clear_error(monkeypatch):
     fake = types.SimpleNamespace(__name__="cupy")
     a, b = shendu.ones(2), shendu.ones(2)
     real = backend.get_array_module
-    monkeypatch.setattr(backend, "get_array_module", lambda *arrs: fake if arrs and arrs[0] is b.data else real(*arrs))
+    monkeypatch.setattr(backend, "get_array_module", lambda *arrs: fake if arrs and arrs[0] is b._data else real(*arrs))
     with pytest.raises(RuntimeError, match="expected all tensors on the same device"):
         a + b
 
@@ -398,13 +398,13 @@ def test_the_callers_gradient_is_never_written_nor_shared(make):
     x = shendu.tensor(np.ones((2, 3), np.float32), requires_grad=True)
     g = shendu.tensor(np.full((2, 3), 2.0, np.float32))
     make(x).backward(g)
-    x.grad.data[...] = 7
+    x.grad._data[...] = 7
     make(x).backward(g)  # accumulates into .grad
-    x.grad.data[...] = 7
+    x.grad._data[...] = 7
     gx, = shendu.autograd.grad(make(x), x, g)
-    gx.data[...] = 9
+    gx._data[...] = 9
     gy, = shendu.autograd.grad(make(x), x, g, create_graph=True)
-    gy.data[...] = 9
+    gy._data[...] = 9
     np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 2.0, np.float32))
 
 

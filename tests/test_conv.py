@@ -298,7 +298,7 @@ def test_float32_stays_float32_and_results_are_compact():
     up = nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1, bias=False)
     y = up(conv(x))
     assert y.dtype == shendu.float32 and y.shape == (2, 2, 16, 16)
-    assert y.data.flags.c_contiguous
+    assert y._data.flags.c_contiguous
     y.sum().backward()
     for t in (x, conv.weight, conv.bias, up.weight):
         assert t.grad.dtype == shendu.float32 and t.grad.shape == t.shape

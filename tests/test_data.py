@@ -40,7 +40,7 @@ def test_tensor_dataset_items_and_len():
     assert isinstance(x3, shendu.Tensor) and isinstance(y3, shendu.Tensor)
     np.testing.assert_array_equal(x3.numpy(), X[3])
     assert int(y3) == 3 and y3.dtype == np.int64 and x3.dtype == np.float32
-    assert ds.tensors[0].data is X or np.shares_memory(ds.tensors[0].data, X)  # no copy
+    assert ds.tensors[0]._data is X or np.shares_memory(ds.tensors[0]._data, X)  # no copy
 
 
 def test_tensor_dataset_accepts_tensors_and_lists():
@@ -210,7 +210,7 @@ def test_tensor_dataset_is_batched_without_per_sample_getitem(monkeypatch):
 def test_loader_batches_are_copies():
     X, y = _xy(6)
     xb, _ = next(iter(DataLoader(TensorDataset(X, y), batch_size=3)))
-    xb.data[...] = -1
+    xb._data[...] = -1
     assert X.min() == 0
 
 

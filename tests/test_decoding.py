@@ -264,8 +264,8 @@ def test_lstm_decoder_end_to_end():
     v, hidden, n = 7, 16, 3
     emb, lstm, out_layer = nn.Embedding(v, 8), nn.LSTM(8, hidden), nn.Linear(hidden, v)
     with shendu.no_grad():  # sharper, history-dependent distributions
-        out_layer.weight.data *= 20
-        lstm.weight_hh_l0.data *= 5
+        out_layer.weight._data *= 20
+        lstm.weight_hh_l0._data *= 5
     h0 = (shendu.randn(1, n, hidden), shendu.randn(1, n, hidden))
 
     def step(tokens, state):

@@ -127,7 +127,7 @@ def test_rank_zero_helpers(tmp_path, capsys):
     dist.main_save(model, tmp_path / "m.safetensors")
     loaded = shendu.load(tmp_path / "m.safetensors")
     assert sorted(loaded) == ["bias", "weight"]  # the wrapper's "module." is gone
-    np.testing.assert_array_equal(loaded["weight"].numpy(), model.module.weight.data)
+    np.testing.assert_array_equal(loaded["weight"].numpy(), model.module.weight._data)
 
 
 # ------------------------------------------------------------------ a simulated second rank
@@ -172,7 +172,7 @@ def packed(model, extra=()):
     """The flat buffer a rank holding ``model``'s gradients sends: every gradient
     raveled, then one flag per parameter (1: this rank has a gradient)."""
     params = list(model.parameters()) + list(extra)
-    grads = [p.grad.numpy().ravel() if p.grad is not None else np.zeros(p.data.size)
+    grads = [p.grad.numpy().ravel() if p.grad is not None else np.zeros(p._data.size)
              for p in params]
     return np.concatenate(grads + [[float(p.grad is not None) for p in params]])
 
@@ -181,7 +181,7 @@ def flat_state(model, dtype, params=True):
     """What rank 0 broadcasts for ``dtype``: its parameters (at construction), then its
     buffers, of that dtype."""
     tensors = (list(model.parameters()) if params else []) + list(model.buffers())
-    return np.concatenate([t.data.ravel() for t in tensors if t.data.dtype == dtype])
+    return np.concatenate([t._data.ravel() for t in tensors if t._data.dtype == dtype])
 
 
 def batch(n=8, seed=1):
@@ -195,7 +195,7 @@ def loss_of(model, x, y):
 
 def test_ddp_starts_from_rank_zeros_weights_and_buffers():
     rank0 = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
-    rank0[1].running_mean.data[...] = 0.5
+    rank0[1].running_mean._data[...] = 0.5
     group = SimulatedPeer(rank=1, peer_broadcast=lambda buf: flat_state(rank0, buf.dtype))
     shendu.manual_seed(99)  # a different start on this rank
     model = dist.DistributedDataParallel(
@@ -294,7 +294,7 @@ def test_ddp_globally_unused_parameter_keeps_grad_none():
 
 def test_ddp_broadcasts_buffers_before_training_forwards_only():
     rank0 = nn.BatchNorm1d(2).double()
-    rank0.running_var.data[...] = 4.0
+    rank0.running_var._data[...] = 4.0
     group = SimulatedPeer(rank=1, peer_broadcast=lambda buf: next(
         f for f in (flat_state(rank0, buf.dtype), flat_state(rank0, buf.dtype, params=False))
         if f.size == buf.size))
@@ -304,7 +304,7 @@ def test_ddp_broadcasts_buffers_before_training_forwards_only():
     model(shendu.tensor(np.ones((3, 2))))
     assert group.calls == []
     model.train()
-    model.module.running_var.data[...] = 9.0  # this rank's own statistics ...
+    model.module.running_var._data[...] = 9.0  # this rank's own statistics ...
     model(shendu.tensor(np.ones((3, 2))))     # ... replaced by rank 0's before the forward
     assert len([c for c in group.calls if c[0] == "broadcast"]) == 2  # float64, int64
     # rank 0's 4.0, then this batch's variance (0: constant inputs) at momentum 0.1

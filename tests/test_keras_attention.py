@@ -40,12 +40,12 @@ def _softmax(s):
 def _assert_central_difference(loss, p, idx, eps=1e-6, atol=1e-8, nonzero=False):
     """p.grad[idx] (from loss().backward(), already run) against the float64 central
     difference (loss(p + eps) - loss(p - eps)) / 2 eps at that one element."""
-    old = p.data[idx]
-    p.data[idx] = old + eps
+    old = p._data[idx]
+    p._data[idx] = old + eps
     up = float(_np(loss()))
-    p.data[idx] = old - eps
+    p._data[idx] = old - eps
     down = float(_np(loss()))
-    p.data[idx] = old
+    p._data[idx] = old
     g = _np(p.grad)[idx]
     assert g != 0 or not nonzero
     np.testing.assert_allclose(g, (up - down) / (2 * eps), rtol=1e-5, atol=atol)
@@ -263,14 +263,14 @@ def test_mha_equals_nn_multihead_attention_with_copied_weights(kdim, vdim):
     # Keras kernel (d, heads, head_dim) = PyTorch's W^T with the heads side by side
     w_q, w_k, w_v = (k.reshape(k.shape[0], e).T for k in (wq, wk, wv))
     if kdim is None:
-        ref.in_proj_weight.data[...] = np.concatenate([w_q, w_k, w_v])
+        ref.in_proj_weight._data[...] = np.concatenate([w_q, w_k, w_v])
     else:
-        ref.q_proj_weight.data[...] = w_q
-        ref.k_proj_weight.data[...] = w_k
-        ref.v_proj_weight.data[...] = w_v
-    ref.in_proj_bias.data[...] = np.concatenate([bq.ravel(), bk.ravel(), bv.ravel()])
-    ref.out_proj.weight.data[...] = wo.reshape(e, e).T
-    ref.out_proj.bias.data[...] = bo
+        ref.q_proj_weight._data[...] = w_q
+        ref.k_proj_weight._data[...] = w_k
+        ref.v_proj_weight._data[...] = w_v
+    ref.in_proj_bias._data[...] = np.concatenate([bq.ravel(), bk.ravel(), bv.ravel()])
+    ref.out_proj.weight._data[...] = wo.reshape(e, e).T
+    ref.out_proj.bias._data[...] = bo
     pad = np.zeros((b, s), bool)
     pad[1, 4:] = True  # PyTorch: True = ignore this key
     y_ref, w_ref = ref(shendu.tensor(query), shendu.tensor(key), shendu.tensor(value),

@@ -39,8 +39,8 @@ def test_conv2d_matches_nn_conv2d_with_mapped_weights(padding, dilation, groups)
     kernel, bias = conv.get_weights()
     assert kernel.shape == (3, 2, 6 // groups, 12) and bias.shape == (12,)  # Keras layout
     ref = nn.Conv2d(6, 12, (3, 2), padding=padding, dilation=dilation, groups=groups)
-    ref.weight.data[...] = kernel.transpose(3, 2, 0, 1)
-    ref.bias.data[...] = bias
+    ref.weight._data[...] = kernel.transpose(3, 2, 0, 1)
+    ref.bias._data[...] = bias
     expected = _nhwc(ref(_nchw(x)))
     assert y.shape == expected.shape
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
@@ -80,8 +80,8 @@ def test_conv2d_gradients_match_nn_conv2d():
     conv(xt).sum().backward()
     kernel, bias = conv.get_weights()
     ref = nn.Conv2d(3, 4, 3, stride=2)
-    ref.weight.data[...] = kernel.transpose(3, 2, 0, 1)
-    ref.bias.data[...] = bias
+    ref.weight._data[...] = kernel.transpose(3, 2, 0, 1)
+    ref.bias._data[...] = bias
     xr = shendu.tensor(np.moveaxis(x, -1, 1).copy(), requires_grad=True)
     # TensorFlow's "same" for 6x5, kernel 3, stride 2: rows (0, 1), cols (1, 1)
     ref(nn.functional.pad(xr, (1, 1, 0, 1))).tanh().sum().backward()
@@ -104,8 +104,8 @@ def test_conv1d_causal_sees_only_the_past():
     assert not np.allclose(y2[:, 6:], y[:, 6:])
     kernel, bias = conv.get_weights()
     ref = nn.Conv1d(3, 5, 3, dilation=2)
-    ref.weight.data[...] = kernel.transpose(2, 1, 0)
-    ref.bias.data[...] = bias
+    ref.weight._data[...] = kernel.transpose(2, 1, 0)
+    ref.bias._data[...] = bias
     padded = np.pad(np.moveaxis(x, -1, 1), ((0, 0), (0, 0), (4, 0)))
     np.testing.assert_allclose(y, np.moveaxis(ref(shendu.tensor(padded)).detach().numpy(), 1, -1),
                                atol=1e-5)
@@ -122,8 +122,8 @@ def test_conv2d_transpose_matches_nn_conv_transpose2d(padding, torch_padding):
     expected_hw = (10, 8) if padding == "same" else (12, 10)
     assert y.shape == (2,) + expected_hw + (6,)
     ref = nn.ConvTranspose2d(3, 6, 4, stride=2, padding=torch_padding)
-    ref.weight.data[...] = kernel.transpose(3, 2, 0, 1)
-    ref.bias.data[...] = bias
+    ref.weight._data[...] = kernel.transpose(3, 2, 0, 1)
+    ref.bias._data[...] = bias
     np.testing.assert_allclose(y, _nhwc(ref(_nchw(x))), rtol=1e-5, atol=1e-5)
     assert deconv.compute_output_shape((None, 5, 4, 3)) == (None,) + y.shape[1:]
 

@@ -349,9 +349,9 @@ def test_functional_model():
     assert model.output_shape == (None, 1)
     x = np.random.default_rng(0).normal(size=(3, 2)).astype(np.float32)
     la, lb, lc = model.layers[1], model.layers[2], model.layers[4]
-    ref = np.concatenate([np.maximum(x @ la.kernel.data + la.bias.data, 0),
-                          np.tanh(x @ lb.kernel.data + lb.bias.data)], 1) @ lc.kernel.data \
-        + lc.bias.data
+    ref = np.concatenate([np.maximum(x @ la.kernel._data + la.bias._data, 0),
+                          np.tanh(x @ lb.kernel._data + lb.bias._data)], 1) @ lc.kernel._data \
+        + lc.bias._data
     np.testing.assert_allclose(model.predict(x, verbose=0), ref, rtol=1e-5, atol=1e-6)
     other = keras.Input(shape=(2,))
     with pytest.raises(ValueError, match="Graph disconnected"):

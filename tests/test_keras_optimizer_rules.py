@@ -102,7 +102,7 @@ def test_state_round_trips_through_state_dict(name):
     wb = shendu.tensor(W0.copy(), requires_grad=True)
     a.apply_gradients([(shendu.tensor(GRADS[0]), wa)])
     b.build([wb])
-    wb.data[...] = wa.data
+    wb._data[...] = wa._data
     b.load_state_dict(a.state_dict())
     for g in GRADS[1:]:
         a.apply_gradients([(shendu.tensor(g), wa)])

@@ -27,10 +27,10 @@ def _np(t):
 def _lstm_to_nn(layer):
     kernel, rec, bias = layer.get_weights()
     ref = nn.LSTM(kernel.shape[0], layer.units, batch_first=True)
-    ref.weight_ih_l0.data[...] = kernel.T  # gate order i, f, c(g), o in both
-    ref.weight_hh_l0.data[...] = rec.T
-    ref.bias_ih_l0.data[...] = bias
-    ref.bias_hh_l0.data[...] = 0
+    ref.weight_ih_l0._data[...] = kernel.T  # gate order i, f, c(g), o in both
+    ref.weight_hh_l0._data[...] = rec.T
+    ref.bias_ih_l0._data[...] = bias
+    ref.bias_hh_l0._data[...] = 0
     return ref
 
 
@@ -41,10 +41,10 @@ def _gru_to_nn(layer):
     def reorder(w):  # Keras z, r, h -> PyTorch r, z, n
         return np.concatenate([w[..., u:2 * u], w[..., :u], w[..., 2 * u:]], -1)
     ref = nn.GRU(kernel.shape[0], u, batch_first=True)
-    ref.weight_ih_l0.data[...] = reorder(kernel).T
-    ref.weight_hh_l0.data[...] = reorder(rec).T
-    ref.bias_ih_l0.data[...] = reorder(bias[0])
-    ref.bias_hh_l0.data[...] = reorder(bias[1])
+    ref.weight_ih_l0._data[...] = reorder(kernel).T
+    ref.weight_hh_l0._data[...] = reorder(rec).T
+    ref.bias_ih_l0._data[...] = reorder(bias[0])
+    ref.bias_hh_l0._data[...] = reorder(bias[1])
     return ref
 
 
@@ -90,8 +90,8 @@ def test_simple_rnn_matches_the_formula_and_nn_rnn():
         h = np.tanh(x[:, t] @ k + h @ r + b)
     np.testing.assert_allclose(y, h, atol=1e-5)
     ref = nn.RNN(3, 4, batch_first=True)
-    ref.weight_ih_l0.data[...], ref.weight_hh_l0.data[...] = k.T, r.T
-    ref.bias_ih_l0.data[...], ref.bias_hh_l0.data[...] = b, 0
+    ref.weight_ih_l0._data[...], ref.weight_hh_l0._data[...] = k.T, r.T
+    ref.bias_ih_l0._data[...], ref.bias_hh_l0._data[...] = b, 0
     np.testing.assert_allclose(y, _np(ref(shendu.tensor(x))[1])[0], atol=1e-5)
 
 
@@ -221,8 +221,8 @@ def test_bidirectional_concat_equals_forward_and_reversed_backward():
     ref = nn.LSTM(3, 4, batch_first=True, bidirectional=True)
     fw, bw = _lstm_to_nn(bi.forward_layer), _lstm_to_nn(bi.backward_layer)
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        getattr(ref, f"{name}_l0").data[...] = getattr(fw, f"{name}_l0").data
-        getattr(ref, f"{name}_l0_reverse").data[...] = getattr(bw, f"{name}_l0").data
+        getattr(ref, f"{name}_l0")._data[...] = getattr(fw, f"{name}_l0")._data
+        getattr(ref, f"{name}_l0_reverse")._data[...] = getattr(bw, f"{name}_l0")._data
     np.testing.assert_allclose(y, _np(ref(shendu.tensor(x))[0]), atol=1e-5)
     summed = layers.Bidirectional(layers.GRU(3), merge_mode="sum")
     assert summed(x).shape == (2, 3)

@@ -86,7 +86,7 @@ def test_custom_train_step_metrics_reach_history_and_progress_bar(capsys):
     xb, yb = model.seen[0]
     assert isinstance(xb, Tensor) and isinstance(yb, Tensor)
     assert xb.shape == (16, 3) and yb.shape == (16, 1)
-    np.testing.assert_array_equal(xb.data, x[:16])
+    np.testing.assert_array_equal(xb._data, x[:16])
 
 
 def test_batch_logs_reach_callbacks():
@@ -157,7 +157,7 @@ def test_data_is_x_alone_or_with_sample_weight():
               verbose=0)
     xb, yb, wb = got[-1]
     assert xb.shape == (4, 3) and yb.shape == (4, 1)
-    np.testing.assert_allclose(wb.data, [4, 5, 6, 7])
+    np.testing.assert_allclose(wb._data, [4, 5, 6, 7])
 
 
 def test_default_step_through_super_matches_builtin_loop():

@@ -26,7 +26,7 @@ def test_generator_shapes_and_range(channels, image_size, out_channels):
     G = dcgan_generator(10, channels, out_channels, image_size)
     images = G(shendu.randn(3, 10))
     assert images.shape == (3, out_channels, image_size, image_size)
-    assert np.abs(images.data).max() <= 1.0 and images.data.std() > 0
+    assert np.abs(images._data).max() <= 1.0 and images._data.std() > 0
     D = dcgan_discriminator(out_channels, tuple(reversed(channels)), image_size)
     assert D(images).shape == (3, 1)
 
@@ -56,20 +56,20 @@ def test_discriminator_layers_follow_dcgan():
     assert "BatchNorm2d" not in [type(m).__name__ for m in no_bn] and no_bn[2].bias is not None
     probs = dcgan_discriminator(1, (8, 16), head="sigmoid")
     assert type(probs[-1]).__name__ == "Sigmoid"
-    p = probs(shendu.randn(5, 1, 28, 28)).data
+    p = probs(shendu.randn(5, 1, 28, 28))._data
     assert ((p > 0) & (p < 1)).all()
 
 
 def test_init_statistics():
     G = dcgan_generator(100, (128, 64))
-    w = G[1].weight.data  # 100*128*49 = 627,200 values
+    w = G[1].weight._data  # 100*128*49 = 627,200 values
     assert abs(w.mean()) < 1e-3 and w.std() == pytest.approx(0.02, rel=0.01)
-    bn = np.concatenate([G[2].weight.data, G[5].weight.data])  # 192 scales
+    bn = np.concatenate([G[2].weight._data, G[5].weight._data])  # 192 scales
     assert bn.mean() == pytest.approx(1.0, abs=0.01) and bn.std() == pytest.approx(0.02, rel=0.3)
-    assert np.all(G[2].bias.data == 0) and np.all(G[7].bias.data == 0)
+    assert np.all(G[2].bias._data == 0) and np.all(G[7].bias._data == 0)
     net = dcgan_init_(nn.Sequential(nn.Linear(400, 300), nn.BatchNorm1d(300)), std=0.05)
-    assert net[0].weight.data.std() == pytest.approx(0.05, rel=0.02)
-    assert np.all(net[0].bias.data == 0) and net[1].weight.data.std() == \
+    assert net[0].weight._data.std() == pytest.approx(0.05, rel=0.02)
+    assert np.all(net[0].bias._data == 0) and net[1].weight._data.std() == \
         pytest.approx(0.05, rel=0.3)
 
 
@@ -101,7 +101,7 @@ def test_builders_match_pytorch():
                         tnn.Conv2d(4, 8, 4, 2, 1, bias=False), tnn.BatchNorm2d(8),
                         tnn.LeakyReLU(0.2), tnn.Conv2d(8, 1, 7, 1, 0), tnn.Flatten())
     for ours, theirs in ((G, tG), (D, tD)):
-        theirs.load_state_dict({k: torch.from_numpy(np.array(v.data)) for k, v in
+        theirs.load_state_dict({k: torch.from_numpy(np.array(v._data)) for k, v in
                                 ours.state_dict().items()})
     z = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
     for train in (True, False):
@@ -110,8 +110,8 @@ def test_builders_match_pytorch():
             t_img = tG(torch.from_numpy(z))
             t_score = tD(t_img)
         img = G(shendu.tensor(z))
-        np.testing.assert_allclose(img.data, t_img.numpy(), atol=1e-5)
-        np.testing.assert_allclose(D(img).data, t_score.numpy(), atol=1e-5)
+        np.testing.assert_allclose(img._data, t_img.numpy(), atol=1e-5)
+        np.testing.assert_allclose(D(img)._data, t_score.numpy(), atol=1e-5)
 
 
 # ---------------------------------------------------------------------- the GAN step
@@ -122,7 +122,7 @@ def _tiny_gan(**kwargs):
 
 
 def _bce_logits(scores, label):
-    s = scores.data.astype(np.float64).reshape(-1)
+    s = scores._data.astype(np.float64).reshape(-1)
     return float(np.mean(np.logaddexp(0, -s) if label == 1 else np.logaddexp(0, s)))
 
 
@@ -132,16 +132,16 @@ def test_one_step_improves_each_player():
                          .astype(np.float32))
     z = gan.noise(16)
     G, D = gan.generator, gan.discriminator
-    g0 = [p.data.copy() for p in G.parameters()]
-    d0 = [p.data.copy() for p in D.parameters()]
+    g0 = [p._data.copy() for p in G.parameters()]
+    d0 = [p._data.copy() for p in D.parameters()]
     with shendu.no_grad():  # train mode, as in the step (batch statistics)
         fake0 = G(z)
         d_loss0 = _bce_logits(D(real), 1) + _bce_logits(D(fake0), 0)
     logs = gan.train_step(real, z=z)
     assert logs["d_loss"] == pytest.approx(d_loss0, rel=1e-5)
     assert 0 < logs["d_fake"] < 1 and 0 < logs["d_real"] < 1
-    assert all(not np.array_equal(a, p.data) for a, p in zip(g0, G.parameters()))
-    assert all(not np.array_equal(a, p.data) for a, p in zip(d0, D.parameters()))
+    assert all(not np.array_equal(a, p._data) for a, p in zip(g0, G.parameters()))
+    assert all(not np.array_equal(a, p._data) for a, p in zip(d0, D.parameters()))
     assert all(p.requires_grad for p in D.parameters())  # unfrozen after G's step
     with shendu.no_grad():
         # D got better at its game on the same real and fake images ...
@@ -164,7 +164,7 @@ def test_non_saturating_loss_gives_stronger_gradient_when_d_wins():
         gan = GAN(G, D, 8, g_optimizer=optim.SGD(G.parameters(), lr=0.0),
                   d_optimizer=optim.SGD(D.parameters(), lr=0.0), generator_loss=kind)
         logs = gan.train_step(shendu.zeros(8, 1, 28, 28), z=shendu.randn(8, 8))
-        grads[kind] = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in G.parameters()))
+        grads[kind] = math.sqrt(sum(float((p.grad._data ** 2).sum()) for p in G.parameters()))
         if kind == "minimax":
             assert logs["g_loss"] < 0  # mean log(1 - D(G(z)))
     # d/ds -log sigmoid(s) = sigmoid(s) - 1 against d/ds log(1 - sigmoid(s)) = -sigmoid(s):
@@ -180,7 +180,7 @@ def test_probability_head_and_label_smoothing():
     real = shendu.rand(8, 1, 28, 28) * 2 - 1
     z = gan.noise(8)
     with shendu.no_grad():
-        p_real, p_fake = D(real).data.astype(np.float64), D(G(z)).data.astype(np.float64)
+        p_real, p_fake = D(real)._data.astype(np.float64), D(G(z))._data.astype(np.float64)
     expected = -np.mean(0.9 * np.log(p_real) + 0.1 * np.log(1 - p_real)) \
         - np.mean(np.log(1 - p_fake))
     logs = gan.train_step(real, z=z)
@@ -197,7 +197,7 @@ def test_sample_and_grids(tmp_path):
     assert images.shape == (6, 1, 28, 28) and not images.requires_grad
     assert gan.generator.training  # mode restored
     # inference mode: an image does not depend on the rest of its batch
-    np.testing.assert_allclose(gan.sample(z=z[:2]).data, images.data[:2], atol=1e-6)
+    np.testing.assert_allclose(gan.sample(z=z[:2])._data, images._data[:2], atol=1e-6)
     assert gan.sample(5).shape == (5, 1, 28, 28)
     path = gan.save_grid(tmp_path / "grid.png", n=16, ncols=4)
     assert_png(path, min_size=(100, 100))
@@ -207,7 +207,7 @@ def test_sample_and_grids(tmp_path):
     shendu.save(state, tmp_path / "gan.safetensors")
     other = _tiny_gan()
     other.load_state_dict(shendu.load(tmp_path / "gan.safetensors"))
-    np.testing.assert_array_equal(other.sample(z=z).data, gan.sample(z=z).data)
+    np.testing.assert_array_equal(other.sample(z=z)._data, gan.sample(z=z)._data)
 
 
 def test_tile_images():

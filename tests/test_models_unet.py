@@ -100,13 +100,13 @@ def test_gradcheck_float64(norm, upsample, downsample):
               else net.up[0][1].weight):
         net.zero_grad()
         (net(x) * shendu.tensor(v)).sum().backward()
-        original = p.data.copy()
+        original = p._data.copy()
 
         def f(arr):
-            p.data[...] = arr
+            p._data[...] = arr
             return float((net(x).numpy() * v).sum())
         numeric = numerical_gradient(f, original.copy())
-        p.data[...] = original
+        p._data[...] = original
         np.testing.assert_allclose(p.grad.numpy(), numeric, rtol=1e-4, atol=1e-6)
 
 

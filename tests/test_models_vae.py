@@ -176,10 +176,10 @@ def test_vae_loss_through_the_model_matches_central_differences():
 
         def loss_at(w):
             with shendu.no_grad():
-                layer.weight.data[...] = w
+                layer.weight._data[...] = w
                 recon, mu, logvar = model(x, eps=eps)
                 value = vae_loss(recon, x, mu, logvar).item()
-                layer.weight.data[...] = base
+                layer.weight._data[...] = base
             return value
 
         np.testing.assert_allclose(analytic, numerical_gradient(loss_at, base.copy()),

@@ -35,8 +35,8 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad():
     assert type(p * 2) is shendu.Tensor  # results of ops are plain tensors
     t = shendu.zeros(3)
     shared = nn.Parameter(t)
-    t.data[0] = 5.0
-    assert shared.data[0] == 5.0  # shares the array like PyTorch
+    t._data[0] = 5.0
+    assert shared._data[0] == 5.0  # shares the array like PyTorch
     with pytest.raises(RuntimeError, match="only floating point"):
         nn.Parameter(shendu.tensor([1, 2]))
 

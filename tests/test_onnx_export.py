@@ -79,9 +79,9 @@ def test_mlp(ort, tmp_path):
 
 def lenet():
     bn = nn.BatchNorm2d(6)
-    bn.running_mean.data[:] = rand(6)
-    bn.running_var.data[:] = np.abs(rand(6, seed=1)) + 0.5
-    bn.weight.data[:] = rand(6, seed=2)
+    bn.running_mean._data[:] = rand(6)
+    bn.running_var._data[:] = np.abs(rand(6, seed=1)) + 0.5
+    bn.weight._data[:] = rand(6, seed=2)
     return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), bn, nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
                          nn.Linear(16 * 5 * 5, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 10))
@@ -232,7 +232,7 @@ def test_keras_cnn_channels_last(ort, tmp_path):
                           L.MaxPooling2D(), L.Conv2D(6, 3, padding="same"),
                           L.BatchNormalization(), L.Activation("tanh"), L.Flatten(),
                           L.Dense(5, activation="softmax")])
-    model.layers[3].moving_mean.data[:] = rand(6)
+    model.layers[3].moving_mean._data[:] = rand(6)
     roundtrip(ort, tmp_path, model, rand(2, 12, 12, 1), rand(4, 12, 12, 1, seed=1))
 
 

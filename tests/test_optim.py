@@ -46,7 +46,7 @@ def test_sgd_is_x_minus_lr_grad():
     opt = optim.SGD([p], lr=0.1)
     _set_grad(p, _grad_of(x0))
     opt.step()
-    np.testing.assert_allclose(p.data, x0 - 0.1 * _grad_of(x0), rtol=1e-6)
+    np.testing.assert_allclose(p._data, x0 - 0.1 * _grad_of(x0), rtol=1e-6)
 
 
 def test_momentum_matches_course_formula():
@@ -59,9 +59,9 @@ def test_momentum_matches_course_formula():
         g = _grad_of(x)
         v = 0.9 * v - 0.1 * g
         x = x + v
-        _set_grad(p, _grad_of(p.data))
+        _set_grad(p, _grad_of(p._data))
         opt.step()
-    np.testing.assert_allclose(p.data, x, rtol=1e-12)
+    np.testing.assert_allclose(p._data, x, rtol=1e-12)
 
 
 def test_nesterov_matches_lookahead_form():
@@ -74,9 +74,9 @@ def test_nesterov_matches_lookahead_form():
     for _ in range(10):
         v = 0.9 * v - 0.1 * _grad_of(x + 0.9 * v)
         x = x + v
-        _set_grad(p, _grad_of(p.data))
+        _set_grad(p, _grad_of(p._data))
         opt.step()
-        np.testing.assert_allclose(p.data, x + 0.9 * v, rtol=1e-12)
+        np.testing.assert_allclose(p._data, x + 0.9 * v, rtol=1e-12)
 
 
 def test_adagrad_matches_course_formula():
@@ -89,9 +89,9 @@ def test_adagrad_matches_course_formula():
         g = _grad_of(x)
         h = h + g * g
         x = x - 0.5 * g / np.sqrt(h)
-        _set_grad(p, _grad_of(p.data))
+        _set_grad(p, _grad_of(p._data))
         opt.step()
-    np.testing.assert_allclose(p.data, x, rtol=1e-12)
+    np.testing.assert_allclose(p._data, x, rtol=1e-12)
 
 
 def test_rmsprop_matches_course_formula():
@@ -104,9 +104,9 @@ def test_rmsprop_matches_course_formula():
         g = _grad_of(x)
         e = 0.9 * e + 0.1 * g * g
         x = x - 0.01 * g / np.sqrt(e)
-        _set_grad(p, _grad_of(p.data))
+        _set_grad(p, _grad_of(p._data))
         opt.step()
-    np.testing.assert_allclose(p.data, x, rtol=1e-12)
+    np.testing.assert_allclose(p._data, x, rtol=1e-12)
 
 
 def test_adadelta_matches_course_formula():
@@ -122,9 +122,9 @@ def test_adadelta_matches_course_formula():
         dx = -np.sqrt(edx + eps) / np.sqrt(eg + eps) * g
         edx = rho * edx + (1 - rho) * dx * dx
         x = x + dx
-        _set_grad(p, _grad_of(p.data))
+        _set_grad(p, _grad_of(p._data))
         opt.step()
-    np.testing.assert_allclose(p.data, x, rtol=1e-12)
+    np.testing.assert_allclose(p._data, x, rtol=1e-12)
 
 
 def test_adam_matches_course_formula():
@@ -139,9 +139,9 @@ def test_adam_matches_course_formula():
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         x = x - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
-        _set_grad(p, _grad_of(p.data))
+        _set_grad(p, _grad_of(p._data))
         opt.step()
-    np.testing.assert_allclose(p.data, x, rtol=1e-12)
+    np.testing.assert_allclose(p._data, x, rtol=1e-12)
 
 
 def test_adamw_decays_weights_directly():
@@ -149,7 +149,7 @@ def test_adamw_decays_weights_directly():
     opt = optim.AdamW([p], lr=0.1, weight_decay=0.5)
     _set_grad(p, [0.0])  # no gradient signal: only the decay moves the weight
     opt.step()
-    np.testing.assert_allclose(p.data, [2.0 * (1 - 0.1 * 0.5)], rtol=1e-6)
+    np.testing.assert_allclose(p._data, [2.0 * (1 - 0.1 * 0.5)], rtol=1e-6)
     assert opt.param_groups[0]["decoupled_weight_decay"] is True
 
 
@@ -158,7 +158,7 @@ def test_maximize_climbs():
     opt = optim.SGD([p], lr=0.1, maximize=True)
     _set_grad(p, [2.0])
     opt.step()
-    np.testing.assert_allclose(p.data, [1.2], rtol=1e-6)
+    np.testing.assert_allclose(p._data, [1.2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("name,opts", ALL, ids=IDS)
@@ -193,12 +193,12 @@ def test_update_is_in_place_and_keeps_dtype(name, opts, dtype):
     q = shendu.tensor(np.array(3.0, dtype), requires_grad=True)  # a 0-d parameter
     opts = dict(opts, lr=np.float64(opts["lr"]))  # a NumPy scalar must not upcast float32
     opt = getattr(optim, name)([p, q], **opts)
-    data, version = p.data, p._version
+    data, version = p._data, p._version
     for _ in range(3):
-        _set_grad(p, _grad_of(p.data))
-        _set_grad(q, _grad_of(q.data))
+        _set_grad(p, _grad_of(p._data))
+        _set_grad(q, _grad_of(q._data))
         opt.step()
-    assert p.data is data, "the update must write into p.data, not replace it"
+    assert p._data is data, "the update must write into p.data, not replace it"
     assert p._version > version
     assert p.dtype == dtype and q.dtype == dtype and q.shape == ()
     for state in opt.state.values():
@@ -206,9 +206,9 @@ def test_update_is_in_place_and_keeps_dtype(name, opts, dtype):
             if isinstance(value, shendu.Tensor):
                 assert value.dtype == dtype
                 assert not value.requires_grad
-    assert not np.allclose(p.data, [1.0, -2.0, 0.5])
+    assert not np.allclose(p._data, [1.0, -2.0, 0.5])
     assert all(v.shape == () for v in opt.state[q].values() if isinstance(v, shendu.Tensor))
-    assert q.data.ndim == 0 and float(q.data) != 3.0
+    assert q._data.ndim == 0 and float(q._data) != 3.0
 
 
 def test_parameters_without_grad_are_skipped():
@@ -217,7 +217,7 @@ def test_parameters_without_grad_are_skipped():
     opt = optim.Adam([p, q], lr=0.1)
     _set_grad(p, [1.0])
     opt.step()
-    assert q.data.tolist() == [2.0]
+    assert q._data.tolist() == [2.0]
     assert q not in opt.state or not opt.state[q]
     assert opt.state[p]["step"] == 1
 
@@ -226,10 +226,10 @@ def test_zero_grad_set_to_none_and_in_place():
     p = shendu.tensor([1.0, 2.0], requires_grad=True)
     opt = optim.SGD([p], lr=0.1)
     (p * p).sum().backward()
-    grad_array = p.grad.data
+    grad_array = p.grad._data
     opt.zero_grad(set_to_none=False)
-    assert p.grad is not None and p.grad.data is grad_array
-    assert p.grad.data.tolist() == [0.0, 0.0]
+    assert p.grad is not None and p.grad._data is grad_array
+    assert p.grad._data.tolist() == [0.0, 0.0]
     opt.zero_grad()
     assert p.grad is None
     opt.zero_grad()  # no grad at all: nothing to do
@@ -251,7 +251,7 @@ def test_step_with_closure_returns_loss_and_enables_grad():
         loss = opt.step(closure)
     assert calls == [True]
     assert loss.item() == 9.0
-    np.testing.assert_allclose(p.data, [3.0 - 0.25 * 6.0])
+    np.testing.assert_allclose(p._data, [3.0 - 0.25 * 6.0])
     assert opt.step() is None
 
 
@@ -266,7 +266,7 @@ def test_param_groups_options_and_add_param_group():
     for p in (a, b, c):
         _set_grad(p, [1.0])
     opt.step()
-    np.testing.assert_allclose([a.data[0], b.data[0], c.data[0]], [0.9, 0.5, 0.99], rtol=1e-6)
+    np.testing.assert_allclose([a._data[0], b._data[0], c._data[0]], [0.9, 0.5, 0.99], rtol=1e-6)
     with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
         opt.add_param_group({"params": [a]})
     with pytest.raises(ValueError, match="Invalid learning rate: -0.5"):
@@ -298,13 +298,13 @@ def test_subclass_with_its_own_step():
                 for group in self.param_groups:
                     for p in group["params"]:
                         if p.grad is not None:
-                            p.data -= group["lr"] * p.grad.data
+                            p._data -= group["lr"] * p.grad._data
 
     p = shendu.tensor([1.0], requires_grad=True)
     opt = PlainGD([p])
     _set_grad(p, [2.0])
     opt.step()
-    np.testing.assert_allclose(p.data, [0.8])
+    np.testing.assert_allclose(p._data, [0.8])
     assert opt._opt_called  # schedulers know the step ran
     base = optim.Optimizer([shendu.tensor([1.0], requires_grad=True)], {"lr": 0.1})
     base.param_groups[0]["params"][0].grad = shendu.tensor([1.0])
@@ -325,7 +325,7 @@ def _run(ps, opt, steps):
     for _ in range(steps):
         opt.zero_grad()
         for p in ps:
-            _set_grad(p, np.sin(3 * p.data) + 0.5 * p.data)
+            _set_grad(p, np.sin(3 * p._data) + 0.5 * p._data)
         opt.step()
 
 
@@ -337,17 +337,17 @@ def test_state_dict_round_trip_continues_exactly(name, opts):
     qs, opt1 = _make(name, opts)
     _run(qs, opt1, 50)
     saved = opt1.state_dict()
-    params = [q.data.copy() for q in qs]
+    params = [q._data.copy() for q in qs]
     _run(qs, opt1, 5)  # later steps must not change what was saved
 
     rs, opt2 = _make(name, {"lr": 123.0} if "lr" in opts else {})
     for r, a in zip(rs, params):
-        r.data[...] = a
+        r._data[...] = a
     opt2.load_state_dict(saved)
     assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt1.param_groups]
     _run(rs, opt2, 50)
     for p, r in zip(ps, rs):
-        np.testing.assert_array_equal(p.data, r.data)
+        np.testing.assert_array_equal(p._data, r._data)
 
 
 def test_state_dict_layout_and_copies():
@@ -358,10 +358,10 @@ def test_state_dict_layout_and_copies():
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
     assert sorted(sd["state"][0]) == ["exp_avg", "exp_avg_sq", "step"]
     assert sd["state"][0]["step"] == 2
-    assert sd["state"][0]["exp_avg"].data is not opt.state[ps[0]]["exp_avg"].data
-    before = sd["state"][0]["exp_avg"].data.copy()
+    assert sd["state"][0]["exp_avg"]._data is not opt.state[ps[0]]["exp_avg"]._data
+    before = sd["state"][0]["exp_avg"]._data.copy()
     _run(ps, opt, 1)
-    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].data, before)
+    np.testing.assert_array_equal(sd["state"][0]["exp_avg"]._data, before)
 
 
 def test_load_state_dict_casts_arrays_and_accepts_json_keys():
@@ -370,14 +370,14 @@ def test_load_state_dict_casts_arrays_and_accepts_json_keys():
     ps, opt = _make("SGD", dict(lr=0.1, momentum=0.9))
     _run(ps, opt, 3)
     sd = opt.state_dict()
-    plain = {"state": {str(k): {n: np.asarray(v.data, np.float64) for n, v in s.items()}
+    plain = {"state": {str(k): {n: np.asarray(v._data, np.float64) for n, v in s.items()}
                        for k, s in sd["state"].items()},
              "param_groups": json.loads(json.dumps(sd["param_groups"]))}
     qs, opt2 = _make("SGD", dict(lr=0.1, momentum=0.9))
     opt2.load_state_dict(plain)
     buf = opt2.state[qs[0]]["momentum_buffer"]
     assert isinstance(buf, shendu.Tensor) and buf.dtype == np.float32
-    np.testing.assert_array_equal(buf.data, sd["state"][0]["momentum_buffer"].data)
+    np.testing.assert_array_equal(buf._data, sd["state"][0]["momentum_buffer"]._data)
 
 
 def test_load_state_dict_errors():
@@ -476,7 +476,7 @@ def test_grad_of_the_wrong_shape_is_reported():
     with pytest.raises(RuntimeError, match=r"SGD.step: parameter 0 of group 0 has shape \(2,\) "
                                            r"but its .grad has shape \(3,\)"):
         opt.step()
-    assert p.data.tolist() == [1.0, 2.0]
+    assert p._data.tolist() == [1.0, 2.0]
 
 
 # --------------------------------------------------------- clipping
@@ -494,8 +494,8 @@ def test_clip_grad_norm_scales_all_gradients_together():
     total = optim.clip_grad_norm_(ps, max_norm=1.0)
     assert isinstance(total, shendu.Tensor) and total.shape == () and total.item() == 5.0
     coef = 1.0 / (5.0 + 1e-6)
-    np.testing.assert_allclose(ps[0].grad.data, [3.0 * coef, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(ps[1].grad.data, [[4.0 * coef]], rtol=1e-6)
+    np.testing.assert_allclose(ps[0].grad._data, [3.0 * coef, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(ps[1].grad._data, [[4.0 * coef]], rtol=1e-6)
 
 
 def test_clip_grad_norm_leaves_small_gradients_and_skips_missing():
@@ -503,7 +503,7 @@ def test_clip_grad_norm_leaves_small_gradients_and_skips_missing():
     none = shendu.tensor([1.0], requires_grad=True)
     total = optim.clip_grad_norm_(ps + [none], max_norm=1.0)
     np.testing.assert_allclose(total.item(), 0.5, rtol=1e-6)
-    np.testing.assert_allclose(ps[0].grad.data, [0.3, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(ps[0].grad._data, [0.3, 0.4], rtol=1e-6)
     assert none.grad is None
     assert optim.clip_grad_norm_([none], 1.0).item() == 0.0
 
@@ -521,18 +521,18 @@ def test_clip_grad_norm_nonfinite():
     with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from "
                                            "`parameters` is non-finite"):
         optim.clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
-    assert ps[0].grad.data.tolist() == [1.0, np.inf]  # nothing was changed
+    assert ps[0].grad._data.tolist() == [1.0, np.inf]  # nothing was changed
     total = optim.clip_grad_norm_(ps, 1.0)
     assert math.isinf(total.item())
 
 
 def test_clip_grad_value():
     ps = _with_grads([[-3.0, 0.2], [5.0, -0.1]])
-    data = ps[0].grad.data
+    data = ps[0].grad._data
     assert optim.clip_grad_value_(ps, 1.0) is None
-    np.testing.assert_array_equal(ps[0].grad.data,
+    np.testing.assert_array_equal(ps[0].grad._data,
                                   np.array([[-1.0, 0.2], [1.0, -0.1]], np.float32))
-    assert ps[0].grad.data is data and ps[0].grad.dtype == np.float32
+    assert ps[0].grad._data is data and ps[0].grad.dtype == np.float32
 
 
 def test_clip_empty_generator_warns():

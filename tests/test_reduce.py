@@ -157,7 +157,7 @@ def test_sum_gradient_is_broadcast_and_engine_copy_is_writable():
     x = shendu.ones(2, 3, requires_grad=True)
     x.sum(dim=1).backward(shendu.tensor([1.0, 2.0]))
     np.testing.assert_array_equal(x.grad.numpy(), [[1, 1, 1], [2, 2, 2]])
-    x.grad.data[0, 0] = 5.0  # the leaf's grad is its own array, not a broadcast view
+    x.grad._data[0, 0] = 5.0  # the leaf's grad is its own array, not a broadcast view
     assert x.grad.numpy()[1, 0] == 2.0
 
 

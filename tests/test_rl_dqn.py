@@ -50,8 +50,8 @@ def linear_agent(**kwargs):
 
 
 def set_weights(linear, w, b):
-    linear.weight.data[...] = np.asarray(w, np.float32)
-    linear.bias.data[...] = np.asarray(b, np.float32)
+    linear.weight._data[...] = np.asarray(w, np.float32)
+    linear.bias._data[...] = np.asarray(b, np.float32)
 
 
 S2 = np.array([[1.0, 0.0],    # Q_target = [3, -1],  Q_online = [1, 0.5]
@@ -112,14 +112,14 @@ def test_terminal_transition_is_stored_as_terminated():
 def test_hard_and_soft_target_updates():
     agent = linear_agent(tau=1.0)
     agent.update_target()
-    np.testing.assert_array_equal(agent.target_network.weight.data, agent.q_network.weight.data)
-    assert agent.target_network.weight.data is not agent.q_network.weight.data
+    np.testing.assert_array_equal(agent.target_network.weight._data, agent.q_network.weight._data)
+    assert agent.target_network.weight._data is not agent.q_network.weight._data
     soft = linear_agent(tau=0.25)
-    old = soft.target_network.weight.data.copy()
+    old = soft.target_network.weight._data.copy()
     soft.update_target()
-    np.testing.assert_allclose(soft.target_network.weight.data,
-                               0.25 * soft.q_network.weight.data + 0.75 * old, rtol=1e-6)
-    np.testing.assert_allclose(soft.target_network.bias.data, 0.25 * np.array([0.0, 0.5]))
+    np.testing.assert_allclose(soft.target_network.weight._data,
+                               0.25 * soft.q_network.weight._data + 0.75 * old, rtol=1e-6)
+    np.testing.assert_allclose(soft.target_network.bias._data, 0.25 * np.array([0.0, 0.5]))
     assert not soft.target_network.weight.requires_grad
 
 
@@ -258,7 +258,7 @@ def test_save_load_round_trip(tmp_path):
     states = np.arange(env.observation_space.n)
     np.testing.assert_array_equal(back.q_values(states), agent.q_values(states))
     for a, b in zip(agent.target_network.parameters(), back.target_network.parameters()):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)
     # Adam's moments came back too: the next update is the same
     batch = agent.buffer.sample(8)
     assert back.update(batch) == pytest.approx(agent.update(batch), rel=1e-6)

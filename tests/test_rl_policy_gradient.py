@@ -73,7 +73,7 @@ def param_fn(module, names, fn):
             for n in names:
                 mod, _, attr = n.rpartition(".")
                 mods[mod]._parameters[attr] = params[n]
-    inputs = [shendu.tensor(params[n].data.astype(np.float64).copy(), requires_grad=True)
+    inputs = [shendu.tensor(params[n]._data.astype(np.float64).copy(), requires_grad=True)
               for n in names]
     return f, inputs
 
@@ -411,7 +411,7 @@ def test_gaussian_policy_learns_a_continuous_bandit(make):
     assert r[-100:].mean() > r[:100].mean() + 0.1
     assert greedy_return(agent, env, episodes=10) > -0.03
     # sampled actions are clipped into the box
-    agent.policy.log_std.data[...] = 3.0
+    agent.policy.log_std._data[...] = 3.0
     for _ in range(20):
         a = agent.act(np.array([1.0], np.float32), greedy=False)
         assert -3.0 <= a[0] <= 3.0
@@ -466,7 +466,7 @@ def test_save_load_continuous_with_env_given(tmp_path):
     agent.train(total_steps=32, report_every=0)
     agent.save(tmp_path / "ppo.safetensors")
     loaded = PPO.load(tmp_path / "ppo.safetensors", env=Bandit())
-    np.testing.assert_array_equal(loaded.policy.log_std.data, agent.policy.log_std.data)
+    np.testing.assert_array_equal(loaded.policy.log_std._data, agent.policy.log_std._data)
     for c in (-1.0, 1.0):
         x = np.array([c], np.float32)
         np.testing.assert_array_equal(loaded.act(x), agent.act(x))

@@ -181,14 +181,14 @@ def test_parameter_gradients_match_central_differences(kind, query_ndim):
     attn.zero_grad()
     loss().backward()
     for name, p in attn.named_parameters():
-        original = p.data.copy()
+        original = p._data.copy()
 
         def f(arr, p=p):
-            p.data[...] = arr
+            p._data[...] = arr
             return float(loss().item())
 
         numeric = numerical_gradient(f, original.copy())
-        p.data[...] = original
+        p._data[...] = original
         np.testing.assert_allclose(p.grad.detach().numpy(), numeric, rtol=1e-5, atol=1e-8,
                                    err_msg=f"{kind}: {name}")
 

@@ -220,7 +220,7 @@ def test_keeps_float32():
 def test_expand_is_a_view_without_copy():
     x = shendu.ones(1, 3)
     y = x.expand(1000, 3)
-    assert y.shape == (1000, 3) and y.data.base is not None
+    assert y.shape == (1000, 3) and y._data.base is not None
 
 
 def test_double_backward_through_expand_and_cat():
@@ -229,9 +229,9 @@ def test_double_backward_through_expand_and_cat():
     y = shendu.cat([x, x * x]).expand(2, -1)
     g, = shendu.autograd.grad((y ** 2).sum(), x, create_graph=True)
     # d/dx sum over 2 rows of (x^2 + x^4) = 2 * (2x + 4x^3)
-    np.testing.assert_allclose(g.detach().numpy(), 2 * (2 * x.data + 4 * x.data ** 3))
+    np.testing.assert_allclose(g.detach().numpy(), 2 * (2 * x._data + 4 * x._data ** 3))
     h, = shendu.autograd.grad(g.sum(), x)
-    np.testing.assert_allclose(h.numpy(), 2 * (2 + 12 * x.data ** 2))
+    np.testing.assert_allclose(h.numpy(), 2 * (2 + 12 * x._data ** 2))
 
 
 # ------------------------------------------------------------------ errors

@@ -177,7 +177,7 @@ def test_hogwild_parent_sees_children_updates(method):
 
 def _queue_worker(q):
     t = q.get()
-    t.data += 10
+    t._data += 10
 
 
 def test_shared_tensor_through_a_queue():

@@ -16,8 +16,6 @@ import program_harness as harness  # noqa: E402
 
 # the first error each program stops on (2026-12-07); owner in docs/porting-programs.md
 GAPS = {
-    "regression": "param.data.add_(...): shendu's Tensor.data is the NumPy array itself, "
-                  "not a Tensor (use param.add_ under shendu.no_grad())",
 }
 
 

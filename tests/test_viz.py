@@ -197,7 +197,7 @@ def test_plot_filters_from_layer_model_array_and_keras_kernel(tmp_path):
     fig = viz.plot_filters(model, path=path, ncols=3)  # the first conv layer
     assert titles(fig) == [f"filter {i}" for i in range(6)]
     assert fig._suptitle.get_text() == "layer '0' (Conv2d): 6 of 6 filters, 5x5"
-    w = conv.weight.data
+    w = conv.weight._data
     for i in range(6):
         np.testing.assert_allclose(fig.axes[i].images[0].get_array(), _stretched(w[i, 0]),
                                    rtol=1e-5)
@@ -218,7 +218,7 @@ def test_plot_filters_from_layer_model_array_and_keras_kernel(tmp_path):
     assert len(fig.axes) == 12 and titles(fig)[7] == "f1 c1"
     fig = viz.plot_filters(model[2].weight, channel=5)
     np.testing.assert_allclose(fig.axes[3].images[0].get_array(),
-                               _stretched(model[2].weight.data[3, 5]))
+                               _stretched(model[2].weight._data[3, 5]))
     with pytest.raises(ValueError, match="expects a conv weight of shape"):
         viz.plot_filters(np.zeros((3, 3)))
     with pytest.raises(TypeError, match="Sequential has no conv layer"):
@@ -237,7 +237,7 @@ def test_plot_feature_maps_draws_the_hooked_output(tmp_path):
     fig = viz.plot_feature_maps(model, image, path=path, ncols=3)
     assert titles(fig) == ["input", "map 0", "map 1", "map 2", "map 3", ""]
     with shendu.no_grad():
-        expected = model[0](shendu.tensor(image[None, None])).data[0]
+        expected = model[0](shendu.tensor(image[None, None]))._data[0]
     for c in range(4):
         np.testing.assert_allclose(fig.axes[c + 1].images[0].get_array(), expected[c],
                                    rtol=1e-6)
@@ -248,7 +248,7 @@ def test_plot_feature_maps_draws_the_hooked_output(tmp_path):
     # the second conv layer, chosen three ways; the dropout before it is off (eval mode)
     with shendu.no_grad():
         model.eval()
-        second = model(shendu.tensor(image[None, None])).data[0]
+        second = model(shendu.tensor(image[None, None]))._data[0]
         model.train()
     for layer, name in ((1, "layer '3' (Conv2d)"), ("3", "layer '3' (Conv2d)"),
                         (model[3], "Conv2d")):
@@ -267,7 +267,7 @@ def test_plot_feature_maps_with_a_fake_conv_module():
             self.weight = nn.Parameter(shendu.tensor(np.zeros((3, 1, 1, 1), np.float32)))
 
         def forward(self, x):
-            return shendu.tensor(x.data * np.arange(3, dtype=np.float32)[None, :, None, None])
+            return shendu.tensor(x._data * np.arange(3, dtype=np.float32)[None, :, None, None])
 
     image = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
     fig = viz.plot_feature_maps(FakeConv(), image, max_maps=2)

@@ -50,14 +50,14 @@ def _check_root(t, g):
             "the result was computed from tensors without requires_grad=True "
             "(or inside no_grad())")
     if g is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs, but this tensor "
                 f"has shape {t.shape}: call .sum() or .mean() first, or pass "
                 "gradient= (a tensor of the same shape) to backward()")
-        return t.xp.ones_like(t.data)
-    g = g.data if isinstance(g, Tensor) else t.xp.asarray(g, dtype=t.data.dtype)
-    if g.shape != t.data.shape:
+        return t.xp.ones_like(t._data)
+    g = g._data if isinstance(g, Tensor) else t.xp.asarray(g, dtype=t._data.dtype)
+    if g.shape != t._data.shape:
         raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the output has shape "
                            f"{t.shape}: they must match")
     return g  # not copied: see ``foreign`` in run_backward
@@ -211,7 +211,7 @@ def _call_backward(node, out_grads, create_graph):
 
 
 def _check_grad_shape(node, t, g):
-    if tuple(g.shape) != t.data.shape:
+    if tuple(g.shape) != t._data.shape:
         raise RuntimeError(f"{node.fn.__name__}.backward returned a gradient of shape "
                            f"{tuple(g.shape)} for an input of shape {t.shape}")
 
@@ -227,18 +227,18 @@ def _accumulate(t, g, create_graph, owned=False):
     if create_graph:
         if not isinstance(g, Tensor):
             g = Tensor._make(g)
-        if g.data.dtype != t.data.dtype:
-            g = g.to(t.data.dtype)
+        if g._data.dtype != t._data.dtype:
+            g = g.to(t._data.dtype)
         t.grad = g if t.grad is None else t.grad + g
         return
     if isinstance(g, Tensor):
-        g = g.data
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+        g = g._data
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
     if t.grad is None:
         t.grad = Tensor._make(g if owned else g.copy())
     else:
-        t.grad = Tensor._make(t.grad.data + g)
+        t.grad = Tensor._make(t.grad._data + g)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):

@@ -140,7 +140,7 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, Tensor):
-                d = a.data
+                d = a._data
                 m = backend.get_array_module(d)
                 if xp is None:
                     xp = m
@@ -168,7 +168,7 @@ class Function:
         _share_versions(args, outs)
         ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
         ctx.needs_input_grad = tuple(a is not None and a.requires_grad for a in ctx.inputs)
-        ctx.out_meta = tuple((o.data.shape, o.data.dtype) for o in outs)
+        ctx.out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
         ctx._outs = tuple(weakref.ref(o) for o in outs)
         if ctx._saved:
             _remember_sources(ctx, arrays, outs)
@@ -187,13 +187,13 @@ def _share_versions(args, outs):
     shares that input's version counter, so an in-place change through one is seen
     through the other. Returns ``outs``."""
     for o in outs:
-        d = o.data
+        d = o._data
         if getattr(d, "base", None) is None and not any(
-                isinstance(a, Tensor) and a.data is d for a in args):
+                isinstance(a, Tensor) and a._data is d for a in args):
             continue  # a fresh array: the common case
         root = _root(d)
         for a in args:
-            if isinstance(a, Tensor) and _root(a.data) is root:
+            if isinstance(a, Tensor) and _root(a._data) is root:
                 o._vc = a._vc
                 break
     return outs
@@ -212,7 +212,7 @@ def _remember_sources(ctx, arrays, outs):
                 break
         else:
             for k, o in enumerate(outs):
-                if s is o.data:
+                if s is o._data:
                     kind = ("out", k)
                     versions.append((ctx._outs[k], o._version))
                     break

@@ -26,7 +26,7 @@ def numerical_gradient(f, x, eps=1e-6):
     array([ 2., -4.])
     """
     is_tensor = isinstance(x, Tensor)
-    arr = np.array(x.data if is_tensor else x, dtype=np.float64)
+    arr = np.array(x._data if is_tensor else x, dtype=np.float64)
     wrap = (lambda a: Tensor._make(a)) if is_tensor else (lambda a: a)
     g = np.zeros_like(arr)
     flat, gflat = arr.reshape(-1), g.reshape(-1)
@@ -44,7 +44,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 def _scalar(v):
     if isinstance(v, Tensor):
-        v = v.data
+        v = v._data
     return np.asarray(v).reshape(-1)[0] if np.size(v) == 1 else np.asarray(v).sum()
 
 
@@ -56,7 +56,7 @@ def _jacobian_vector(fn, inputs, i, out_grad, eps):
         args = list(base)
         args[i] = xi
         out = fn(*args)
-        return (out.data * out_grad).sum()
+        return (out._data * out_grad).sum()
 
     return numerical_gradient(f, base[i], eps)
 
@@ -89,7 +89,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         analytic = [None] * len(wrt)
     for k, ga in zip(wrt, analytic):
         gn = _jacobian_vector(fn, inputs, k, v, eps)
-        ga = np.zeros_like(gn) if ga is None else np.asarray(ga.data, dtype=np.float64)
+        ga = np.zeros_like(gn) if ga is None else np.asarray(ga._data, dtype=np.float64)
         if not np.allclose(ga, gn, atol=atol, rtol=rtol):
             err = np.abs(ga - gn)
             j = np.unravel_index(np.argmax(err), err.shape) if err.ndim else ()

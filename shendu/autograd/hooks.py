@@ -55,4 +55,4 @@ def run_tensor_hooks(t, g):
             raise RuntimeError(f"a tensor hook returned a gradient of shape {new.shape} "
                                f"for a tensor of shape {grad.shape}: they must match")
         grad = new
-    return grad if as_tensor else grad.data
+    return grad if as_tensor else grad._data

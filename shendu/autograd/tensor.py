@@ -35,14 +35,14 @@ class Tensor(OpMethods):
     creation functions (``zeros``, ``randn``...). ``Tensor(data)`` works the same.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_out_index", "_vc",
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_out_index", "_vc",
                  "_retains_grad", "_hooks", "__weakref__")  # _hooks: set by register_hook
     __array_ufunc__ = None  # make ``ndarray * Tensor`` call Tensor.__rmul__
     __hash__ = object.__hash__
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         t = _to_array(data, dtype, device)
-        self.data = t
+        self._data = t
         self.grad = None
         self._node = None
         self._out_index = 0
@@ -56,7 +56,7 @@ class Tensor(OpMethods):
     def _make(data, requires_grad=False, node=None, index=0):
         """Wrap an array without checks (the fast path ops use)."""
         t = Tensor.__new__(Tensor)
-        t.data = data
+        t._data = data
         t.requires_grad = requires_grad
         t.grad = None
         t._node = node
@@ -66,6 +66,38 @@ class Tensor(OpMethods):
         return t
 
     # ------------------------------------------------------------ properties
+    @property
+    def data(self):
+        """The same values as a new Tensor cut from the graph, sharing memory (PyTorch's
+        ``.data``): changes made through it are not seen by autograd, which is what
+        hand-written updates want. The array itself is ``t.numpy()`` (CPU) or
+        ``t._data`` (the backend array, NumPy or CuPy).
+
+        Assigning ``t.data = other`` (a Tensor or an array) makes ``t`` hold ``other``'s
+        values (its shape and dtype too), keeping ``t``'s identity, ``requires_grad`` and
+        ``grad``.
+
+        >>> import shendu
+        >>> w = shendu.ones(3, requires_grad=True)
+        >>> (w * 2).sum().backward()
+        >>> w.data.add_(w.grad, alpha=-0.5)    # p.data.add_(p.grad, alpha=-lr), as in PyTorch
+        tensor([0., 0., 0.])
+        >>> w, w.data.requires_grad
+        (tensor([0., 0., 0.], requires_grad=True), False)
+        >>> w.data = shendu.full((3,), 5.0); w
+        tensor([5., 5., 5.], requires_grad=True)
+        """
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise TypeError(f"Tensor.data = ...: expected a Tensor or an array, got "
+                            f"{type(value).__name__} (wrap it: shendu.tensor(value))")
+        self._data = value
+
     @property
     def _version(self):
         """How many times the data was changed in place. Views (reshape, transpose,
@@ -80,24 +112,24 @@ class Tensor(OpMethods):
     @property
     def shape(self):
         """The size of each dimension, a tuple (``torch.Size`` is a tuple too)."""
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def xp(self):
         """The array module holding ``data``: ``numpy`` or ``cupy``."""
-        return backend.get_array_module(self.data)
+        return backend.get_array_module(self._data)
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_cuda(self):
@@ -119,24 +151,24 @@ class Tensor(OpMethods):
 
     def size(self, dim=None):
         """The shape, or the size of one dimension: ``x.size(0)``."""
-        return self.shape if dim is None else self.data.shape[dim]
+        return self.shape if dim is None else self._data.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def element_size(self):
-        return self.data.dtype.itemsize
+        return self._data.dtype.itemsize
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     # ------------------------------------------------------------ conversion
     def numpy(self):
@@ -145,18 +177,18 @@ class Tensor(OpMethods):
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return self.data if self.xp is np else self.xp.asnumpy(self.data)
+        return self._data if self.xp is np else self.xp.asnumpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        a = self.data if self.xp is np else self.xp.asnumpy(self.data)
+        a = self._data if self.xp is np else self.xp.asnumpy(self._data)
         return a if dtype is None else a.astype(dtype)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{self.shape} ({self.data.size} elements)")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
         return self.__array__().tolist()
@@ -168,12 +200,12 @@ class Tensor(OpMethods):
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub":
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"Boolean value of a tensor with {self.data.size} elements is "
                                "ambiguous: use .any() or .all()")
         return bool(self.item())
@@ -181,7 +213,7 @@ class Tensor(OpMethods):
     # ------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad=True):
         """Start (or stop) recording operations on this leaf tensor, in place."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only floating point tensors can require gradients, this "
                                f"one is {self.data.dtype}; convert it with .float() first")
         if not requires_grad and self._node is not None:
@@ -200,7 +232,7 @@ class Tensor(OpMethods):
     def detach(self):
         """A new tensor sharing ``data`` (and its version counter), cut from the graph
         (``requires_grad=False``)."""
-        t = Tensor._make(self.data)
+        t = Tensor._make(self._data)
         t._vc = self._vc
         return t
 
@@ -265,38 +297,38 @@ class Tensor(OpMethods):
         xp = self.xp
         if backend.get_array_module(array) is not xp and not np.isscalar(array):
             raise RuntimeError(f"{name}: expected a tensor on {self.device}")
-        if self.data.ndim == 0:
-            self.data = xp.asarray(array, dtype=self.data.dtype).reshape(())
+        if self._data.ndim == 0:
+            self._data = xp.asarray(array, dtype=self._data.dtype).reshape(())
         else:
-            self.data[...] = array
+            self._data[...] = array
         self._version += 1
         return self
 
     def add_(self, other, alpha=1):
         """``self += alpha * other`` in place."""
         o = _value(other)
-        return self._set("add_", self.data + (o if alpha == 1 else alpha * o))
+        return self._set("add_", self._data + (o if alpha == 1 else alpha * o))
 
     def sub_(self, other, alpha=1):
         o = _value(other)
-        return self._set("sub_", self.data - (o if alpha == 1 else alpha * o))
+        return self._set("sub_", self._data - (o if alpha == 1 else alpha * o))
 
     def mul_(self, other):
-        return self._set("mul_", self.data * _value(other))
+        return self._set("mul_", self._data * _value(other))
 
     def div_(self, other):
-        return self._set("div_", self.data / _value(other))
+        return self._set("div_", self._data / _value(other))
 
     def pow_(self, exponent):
-        return self._set("pow_", self.data ** _value(exponent))
+        return self._set("pow_", self._data ** _value(exponent))
 
     def addcmul_(self, a, b, value=1):
         """``self += value * a * b`` in place (optimizers use it)."""
-        return self._set("addcmul_", self.data + value * _value(a) * _value(b))
+        return self._set("addcmul_", self._data + value * _value(a) * _value(b))
 
     def addcdiv_(self, a, b, value=1):
         """``self += value * a / b`` in place (optimizers use it)."""
-        return self._set("addcdiv_", self.data + value * _value(a) / _value(b))
+        return self._set("addcdiv_", self._data + value * _value(a) / _value(b))
 
     def zero_(self):
         return self._set("zero_", 0)
@@ -315,7 +347,7 @@ class Tensor(OpMethods):
         return self._set("copy_", s)
 
     def clamp_(self, min=None, max=None):
-        return self._set("clamp_", self.xp.clip(self.data, min, max))
+        return self._set("clamp_", self.xp.clip(self._data, min, max))
 
     clip_ = clamp_
 
@@ -335,7 +367,7 @@ class Tensor(OpMethods):
                 "item assignment (x[i] = v) on a tensor that requires grad is not "
                 "differentiable in shendu; build the result out of place (where, masked_fill, "
                 "cat) or assign under shendu.no_grad()")
-        self.data[_index_value(index)] = _value(value)
+        self._data[_index_value(index)] = _value(value)
         self._version += 1
 
     # ------------------------------------------------------------ devices, dtypes
@@ -399,10 +431,26 @@ class Tensor(OpMethods):
     def __str__(self):
         return _format(self)
 
+    def __format__(self, spec):
+        """``f"{t:.2f}"`` formats a 0-d tensor as its number (as PyTorch does); other
+        tensors take only the empty format.
+
+        >>> import shendu
+        >>> f"{shendu.tensor(3.14159):.2f} {shendu.tensor(7):>3d}"
+        '3.14   7'
+        """
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"format spec {spec!r} given for a Tensor of shape {self.shape}: "
+                            "only 0-d tensors take a number format (use t.item() or "
+                            "t.tolist())")
+        return _format(self)
+
 
 def _value(x):
     """The array (or Python number) behind a Tensor, array or number."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _broadcasts_to(src, dst):
@@ -414,9 +462,9 @@ def _broadcasts_to(src, dst):
 
 def _index_value(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -428,7 +476,7 @@ def _to_array(data, dtype=None, device=None):
     """
     dev = backend.Device(device) if device is not None else None
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     xp = backend.xp_for(dev) if dev is not None else backend.get_array_module(data)
     if dev is not None and backend.get_array_module(data) is not xp:
         data = backend.move(data, dev) if hasattr(data, "shape") else data

@@ -14,6 +14,17 @@ _ops = None  # set by shendu/ops/__init__.py
 class OpMethods:
     __slots__ = ()
 
+    def __getattr__(self, name):
+        """Reached only when normal lookup fails (so real attributes cost nothing): a
+        PyTorch method shendu lacks gets an AttributeError saying what to use instead
+        (shendu/_torch_coverage.py); ``hasattr`` stays False for it."""
+        if name == "_hooks":  # the slot is set by register_hook only: unset means none
+            return None
+        if name.startswith("_"):  # unset slots, dunder probes: the plain message, fast
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        from .._torch_coverage import missing
+        raise missing("Tensor", name)
+
     # ---------------------------------------------------------- operators
     def __add__(self, o): return _ops.add(self, o)
     def __radd__(self, o): return _ops.add(o, self)
@@ -233,13 +244,13 @@ class OpMethods:
     @property
     def itemsize(self): return self.dtype.itemsize
     @property
-    def nbytes(self): return int(self.data.nbytes)
+    def nbytes(self): return int(self._data.nbytes)
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dimension (C order)."""
-        st = tuple(s // self.dtype.itemsize for s in self.data.strides)
+        st = tuple(s // self.dtype.itemsize for s in self._data.strides)
         return st if dim is None else st[dim]
     def dim_order(self): return tuple(range(self.ndim))
-    def is_contiguous(self, memory_format=None): return bool(self.data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None): return bool(self._data.flags.c_contiguous)
     def is_complex(self): return self.dtype.kind == "c"
     def is_signed(self): return self.dtype.kind in "fic"
     def is_same_size(self, other): return tuple(self.shape) == tuple(other.shape)
@@ -247,6 +258,7 @@ class OpMethods:
     def is_conj(self): return False
     def is_neg(self): return False
     def is_pinned(self): return False
+    def is_distributed(self): return False
     def is_shared(self):
         from ..multiprocessing import is_shared
         return is_shared(self)
@@ -257,8 +269,8 @@ class OpMethods:
     def is_cpu(self): return self.device.type == "cpu"
     is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = False
     def get_device(self): return -1 if self.device.type == "cpu" else (self.device.index or 0)
-    def data_ptr(self): return int(self.data.__array_interface__["data"][0]) \
-        if hasattr(self.data, "__array_interface__") else int(self.data.data.ptr)
+    def data_ptr(self): return int(self._data.__array_interface__["data"][0]) \
+        if hasattr(self._data, "__array_interface__") else int(self._data.data.ptr)
     @property
     def output_nr(self): return self._out_index
     def pin_memory(self, device=None): return self
@@ -275,25 +287,25 @@ class OpMethods:
     def angle(self): return _ops.angle(self)
 
     # ---------------------------------------------------------- casts
-    def byte(self): return self.to("uint8")
-    def char(self): return self.to("int8")
-    def short(self): return self.to("int16")
+    def byte(self): return self.to(np.dtype("uint8"))
+    def char(self): return self.to(np.dtype("int8"))
+    def short(self): return self.to(np.dtype("int16"))
 
     # ---------------------------------------------------------- in place: shape and values
     def _reshape_inplace(self, name, array):
         self._check_inplace(name)
-        self.data = array
+        self._data = array
         self._version += 1
         return self
-    def squeeze_(self, dim=None): return self._reshape_inplace("squeeze_", self.squeeze(dim).data)
-    def unsqueeze_(self, dim): return self._reshape_inplace("unsqueeze_", self.unsqueeze(dim).data)
-    def t_(self): return self._reshape_inplace("t_", self.t().data)
-    def transpose_(self, d0, d1): return self._reshape_inplace("transpose_", self.transpose(d0, d1).data)
+    def squeeze_(self, dim=None): return self._reshape_inplace("squeeze_", self.squeeze(dim)._data)
+    def unsqueeze_(self, dim): return self._reshape_inplace("unsqueeze_", self.unsqueeze(dim)._data)
+    def t_(self): return self._reshape_inplace("t_", self.t()._data)
+    def transpose_(self, d0, d1): return self._reshape_inplace("transpose_", self.transpose(d0, d1)._data)
     swapaxes_ = swapdims_ = transpose_
     def resize_(self, *size):
         """Change the shape in place; new elements (if it grows) are zero."""
         size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        flat = self.data.reshape(-1)
+        flat = self._data.reshape(-1)
         n = 1
         for s in size:
             n *= s
@@ -303,13 +315,13 @@ class OpMethods:
     def resize_as_(self, other): return self.resize_(other.shape)
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal (all dimensions equal, or 2-D)."""
-        out = self.data.copy()
+        out = self._data.copy()
         self.xp.fill_diagonal(out, fill_value, wrap=wrap)
         return self._set("fill_diagonal_", out)
     def apply_(self, callable):
         """Apply a Python function to each element, in place (slow; CPU only)."""
         f = np.vectorize(callable, otypes=[self.dtype])
-        return self._set("apply_", f(self.__array__()) if self.numel() else self.data)
+        return self._set("apply_", f(self.__array__()) if self.numel() else self._data)
     def map_(self, tensor, callable):
         """``self[i] = callable(self[i], tensor[i])`` (broadcasting ``tensor``), in place."""
         f = np.vectorize(callable, otypes=[self.dtype])
@@ -360,7 +372,8 @@ tensor_split topk trace trunc unique unique_consecutive vdot vsplit xlogy index_
 index_copy index_fill index_put masked_scatter put scatter_reduce select_scatter
 slice_scatter diagonal_scatter cumsum
 cov corrcoef ldexp frexp nextafter narrow_copy unsafe_chunk unsafe_split
-unsafe_split_with_sizes isin searchsorted nanmean std_mean var_mean logsumexp
+unsafe_split_with_sizes isin searchsorted std_mean var_mean logsumexp index_reduce
+nonzero_static
 """.split()
 
 # In-place forms ``x.<name>_(...)``: compute ``<name>`` out of place and write the result
@@ -375,7 +388,7 @@ less_equal log10 log1p log2 log logical_and logical_not logical_or logical_xor l
 masked_fill multiply nan_to_num ne neg negative not_equal rad2deg reciprocal relu remainder
 renorm round rsqrt scatter_add sgn sigmoid sign sin sinc sinh sqrt square subtract tan tanh
 tril triu true_divide trunc xlogy index_add index_copy index_fill index_put masked_scatter
-put scatter scatter_reduce ldexp nextafter
+put scatter scatter_reduce ldexp nextafter index_reduce
 """.split()
 
 
@@ -390,7 +403,7 @@ def _forward(name):
 def _in_place(name):
     def method(self, *args, **kwargs):
         out = getattr(type(self), name)(self.detach(), *args, **kwargs)
-        return self._set(name + "_", out.data)
+        return self._set(name + "_", out._data)
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"``{name}`` in place: ``x.{name}_(...)`` writes ``x.{name}(...)`` into x."
     return method

@@ -64,7 +64,7 @@ def _check_format(data_format, who):
 def _unwrap(x, who, data_format):
     """``(array, xp, was_tensor)`` of a batch, with its dimensions checked."""
     was_tensor = isinstance(x, Tensor)
-    arr = x.data if was_tensor else x
+    arr = x._data if was_tensor else x
     xp = backend.get_array_module(arr)
     arr = xp.asarray(arr)
     need = "(N, H, W, C)" if data_format == "channels_last" else "(N, C, H, W) or (N, H, W)"
@@ -307,7 +307,7 @@ class ToFloat:
 
     def __call__(self, x):
         was_tensor = isinstance(x, Tensor)
-        arr = x.data if was_tensor else x
+        arr = x._data if was_tensor else x
         xp = backend.get_array_module(arr)
         arr = xp.asarray(arr)
         dtype = self.dtype or backend.get_default_dtype()
@@ -355,7 +355,7 @@ class Normalize:
 
     def __call__(self, x):
         was_tensor = isinstance(x, Tensor)
-        arr = x.data if was_tensor else x
+        arr = x._data if was_tensor else x
         xp = backend.get_array_module(arr)
         if not was_tensor:
             arr = xp.asarray(arr)

@@ -122,7 +122,7 @@ def default_collate(batch):
     elem = batch[0]
     if isinstance(elem, Tensor) or (hasattr(elem, "shape") and hasattr(elem, "dtype")
                                     and not isinstance(elem, np.generic)):
-        arrays = [b.data if isinstance(b, Tensor) else b for b in batch]
+        arrays = [b._data if isinstance(b, Tensor) else b for b in batch]
         shapes = {tuple(a.shape) for a in arrays}
         if len(shapes) > 1:
             raise ValueError(f"default_collate: samples have different shapes {sorted(shapes)}; "
@@ -167,7 +167,7 @@ def _in_memory(dataset):
     Returns ``None`` for datasets that must be read sample by sample.
     """
     if isinstance(dataset, Tensor):
-        return (dataset.data,), None, True
+        return (dataset._data,), None, True
     if isinstance(dataset, np.ndarray) or (hasattr(dataset, "shape") and hasattr(dataset, "dtype")
                                            and hasattr(dataset, "__getitem__")):
         if dataset.ndim == 0:

@@ -96,13 +96,13 @@ class TensorDataset(Dataset):
     @property
     def arrays(self):
         """The backend arrays of the wrapped tensors (what the DataLoader slices)."""
-        return tuple(t.data for t in self.tensors)
+        return tuple(t._data for t in self.tensors)
 
     def __getitem__(self, index):
         out = []
         for t in self.tensors:
-            a = t.data[index]
-            out.append(Tensor._make(backend.get_array_module(t.data).asarray(a)))
+            a = t._data[index]
+            out.append(Tensor._make(backend.get_array_module(t._data).asarray(a)))
         return tuple(out)
 
     def __len__(self):

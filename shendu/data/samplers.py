@@ -68,7 +68,7 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError(f"{owner}: replacement should be a boolean value, but got "
                              f"replacement={replacement!r}")
-        w = weights.data if isinstance(weights, Tensor) else weights
+        w = weights._data if isinstance(weights, Tensor) else weights
         w = np.asarray(backend.move(w, backend.Device("cpu")) if hasattr(w, "device") else w,
                        dtype=np.float64)
         if w.ndim != 1 or w.size == 0:

@@ -72,7 +72,7 @@ _TOKENIZERS = {"char": char_tokenize, "word": word_tokenize}
 # ------------------------------------------------------------------ vocabulary
 def _as_index_list(indices, who):
     if isinstance(indices, Tensor):
-        indices = indices.numpy() if hasattr(indices, "numpy") else np.asarray(indices.data)
+        indices = indices.numpy() if hasattr(indices, "numpy") else np.asarray(indices._data)
     if hasattr(indices, "get") and not isinstance(indices, (np.ndarray, list, tuple)):
         indices = indices.get()  # a CuPy array
     arr = np.asarray(indices)
@@ -300,7 +300,7 @@ class Vocab:
     def decode_batch(self, batch, strip_specials=True, stop_at_eos=True):
         """``decode`` each row of an ``(N, L)`` array/Tensor (or list of sequences)."""
         if isinstance(batch, Tensor):
-            batch = np.asarray(batch.numpy() if hasattr(batch, "numpy") else batch.data)
+            batch = np.asarray(batch.numpy() if hasattr(batch, "numpy") else batch._data)
         return [self.decode(row, strip_specials, stop_at_eos) for row in batch]
 
     def one_hot(self, seq, dtype=np.float32):
@@ -393,7 +393,7 @@ def pad_batch(sequences, pad_index=0, max_len=None, padding="post", truncating="
     seqs = []
     for k, s in enumerate(sequences):
         if isinstance(s, Tensor):
-            s = s.numpy() if hasattr(s, "numpy") else s.data
+            s = s.numpy() if hasattr(s, "numpy") else s._data
         a = np.asarray(s)
         if a.ndim != 1:
             raise ValueError(f"pad_batch: sequence {k} has shape {a.shape}; each sequence must "
@@ -426,7 +426,7 @@ def lengths_to_mask(lengths, max_len=None):
            [ True,  True,  True]])
     """
     if isinstance(lengths, Tensor):
-        lengths = lengths.numpy() if hasattr(lengths, "numpy") else lengths.data
+        lengths = lengths.numpy() if hasattr(lengths, "numpy") else lengths._data
     lengths = np.asarray(lengths)
     if lengths.ndim != 1:
         raise ValueError(f"lengths_to_mask expects 1-D lengths, got shape {lengths.shape}")
@@ -501,7 +501,7 @@ def train_val_test_split(items, fractions=(0.8, 0.1, 0.1), seed=0, stratify=None
         parts = cut(np.arange(n))
     else:
         if isinstance(stratify, Tensor):
-            stratify = stratify.numpy() if hasattr(stratify, "numpy") else stratify.data
+            stratify = stratify.numpy() if hasattr(stratify, "numpy") else stratify._data
         labels = np.asarray(stratify)
         if labels.shape[:1] != (n,):
             raise ValueError(f"train_val_test_split: stratify has {labels.shape[:1] or 0} "

@@ -41,7 +41,7 @@ def _float_dtype(dtype):
 
 def _host(x, who):
     """A NumPy float64 copy of ``x`` (array, Tensor or list) for computing statistics."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     if backend.get_array_module(data) is not np:
         data = backend.move(data, backend.Device("cpu"))
     arr = np.asarray(data)
@@ -269,7 +269,7 @@ def one_hot(labels, num_classes=None, dtype=np.float32):
            [1., 0., 0.]], dtype=float32)
     """
     as_tensor = isinstance(labels, Tensor)
-    data = labels.data if as_tensor else labels
+    data = labels._data if as_tensor else labels
     xp = backend.get_array_module(data)
     arr = xp.asarray(data)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
@@ -364,7 +364,7 @@ def _stratified(labels, n_train, n_test, rng):
 def _index(a, idx):
     if isinstance(a, Tensor):
         xp = a.xp
-        return Tensor._make(a.data[idx if xp is np else xp.asarray(idx)])
+        return Tensor._make(a._data[idx if xp is np else xp.asarray(idx)])
     if hasattr(a, "iloc"):  # pandas
         return a.iloc[idx]
     if hasattr(a, "shape") and hasattr(a, "__getitem__"):

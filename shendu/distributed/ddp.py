@@ -89,7 +89,7 @@ class _Reducer:
         if not self.expected <= self.arrived:
             return None
         self.arrived = set()
-        return Tensor._make(self.average(pending=(p, grad.data)))
+        return Tensor._make(self.average(pending=(p, grad._data)))
 
     def average(self, pending=None):
         """Average every parameter's ``.grad`` over the ranks (one allreduce per dtype).
@@ -104,16 +104,16 @@ class _Reducer:
         groups = {}
         for p in self.params:
             if pending is not None and p is pending[0]:
-                g = pending[1] if p.grad is None else p.grad.data + pending[1]
+                g = pending[1] if p.grad is None else p.grad._data + pending[1]
                 p.grad = None
             else:
-                g = None if p.grad is None else p.grad.data
-            groups.setdefault(p.data.dtype, []).append((p, g))
+                g = None if p.grad is None else p.grad._data
+            groups.setdefault(p._data.dtype, []).append((p, g))
         result = None
         world = self.group.size
         for dtype, entries in groups.items():  # insertion order: the same on every rank
             xp = backend.get_array_module(*(g for _, g in entries if g is not None))
-            parts = [g.ravel() if g is not None else xp.zeros(p.data.size, dtype)
+            parts = [g.ravel() if g is not None else xp.zeros(p._data.size, dtype)
                      for p, g in entries]
             parts.append(xp.asarray([g is not None for _, g in entries], dtype=dtype))
             flat = xp.concatenate(parts)
@@ -124,8 +124,8 @@ class _Reducer:
             values /= world
             offset = 0
             for (p, _), has in zip(entries, flags.tolist()):
-                size = p.data.size
-                seg = values[offset:offset + size].reshape(p.data.shape)
+                size = p._data.size
+                seg = values[offset:offset + size].reshape(p._data.shape)
                 offset += size
                 if pending is not None and p is pending[0]:
                     result = seg

@@ -206,7 +206,7 @@ def _to_host(a):
 def _collective_in_place(x, who, run):
     """Run ``run(host_buffer)`` on the array of ``x`` (Tensor or array), written back."""
     if isinstance(x, Tensor):
-        arr = x.data
+        arr = x._data
     elif isinstance(x, np.ndarray) or backend.get_array_module(x) is not np:
         arr = x
     else:
@@ -240,7 +240,7 @@ def all_reduce(tensor, op="sum", group=None):
     """
     op = _check_op(op, "all_reduce")
     g = _group(group)
-    dtype = tensor.data.dtype if isinstance(tensor, Tensor) else getattr(tensor, "dtype", None)
+    dtype = tensor._data.dtype if isinstance(tensor, Tensor) else getattr(tensor, "dtype", None)
     if op == ReduceOp.AVG and dtype is not None and dtype.kind not in "fc":
         raise TypeError(f"all_reduce(op='avg') needs a floating array, got dtype {dtype}: "
                         "reduce with 'sum' and divide")
@@ -265,18 +265,18 @@ def _broadcast_tensors(tensors, group, src=0):
         return
     by_dtype = {}
     for t in tensors:
-        by_dtype.setdefault(t.data.dtype, []).append(t)
+        by_dtype.setdefault(t._data.dtype, []).append(t)
     for dtype, ts in by_dtype.items():  # insertion order: the same on every rank
-        flat = np.concatenate([_to_host(t.data).ravel() for t in ts]) if ts else None
+        flat = np.concatenate([_to_host(t._data).ravel() for t in ts]) if ts else None
         group.broadcast_array(flat, src)
         if group.rank == src:
             continue
         offset = 0
         for t in ts:
-            seg = flat[offset:offset + t.data.size].reshape(t.data.shape)
-            offset += t.data.size
-            t.data[...] = seg if isinstance(t.data, np.ndarray) else \
-                backend.move(seg, backend.device_of(t.data))
+            seg = flat[offset:offset + t._data.size].reshape(t._data.shape)
+            offset += t._data.size
+            t._data[...] = seg if isinstance(t._data, np.ndarray) else \
+                backend.move(seg, backend.device_of(t._data))
             t._version += 1
 
 

@@ -79,7 +79,7 @@ def _batch_norm_eval(g, args, kwargs, out):
     pshape = (1, -1) + (1,) * (nd - 2)
 
     def host(a):
-        return np.asarray(a.data if isinstance(a, Tensor) else a, dtype=np.float64)
+        return np.asarray(a._data if isinstance(a, Tensor) else a, dtype=np.float64)
     scale = host(invstd) * (1.0 if w is None else host(w))
     shift = -host(mean) * scale + (0.0 if b is None else host(b))
     dtype = np.dtype(out.dtype)

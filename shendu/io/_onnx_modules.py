@@ -33,7 +33,7 @@ _TORCH_GRU_ORDER = (1, 0, 2)    # r, z, n -> z, r, h
 
 
 def _host(t):
-    return np.asarray(t.data if isinstance(t, Tensor) else t)
+    return np.asarray(t._data if isinstance(t, Tensor) else t)
 
 
 def _blocks(w, order, axis=0):

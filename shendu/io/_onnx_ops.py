@@ -61,7 +61,7 @@ def reduce(g, op_type, x, axes, keepdims):
 def transposed_weight(g, w, perm):
     """``w`` transposed by ``perm``: folded into a new initializer when ``w`` is constant."""
     if not g.is_traced(w):
-        data = w.data if isinstance(w, Tensor) else w
+        data = w._data if isinstance(w, Tensor) else w
         return g.const(np.ascontiguousarray(np.asarray(data).transpose(perm)),
                        g._param_names.get(id(data), "weight") + "_T", dedupe=False)
     return g.op("Transpose", [g.name(w)], perm=list(perm))
@@ -240,7 +240,7 @@ def _hardsigmoid(g, args, kwargs, out):
 def _prelu(g, args, kwargs, out):
     """The slope is per channel (dim 1): shaped (C, 1, ...) to broadcast like shendu."""
     x, w = args
-    w_data = np.asarray(w.data if isinstance(w, Tensor) else w)
+    w_data = np.asarray(w._data if isinstance(w, Tensor) else w)
     if w_data.size > 1 and _ndim(x) > 2:
         w_data = w_data.reshape((-1,) + (1,) * (_ndim(x) - 2))
     return g.op("PRelu", [g.name(x), g.const(np.ascontiguousarray(w_data), "prelu_slope",

@@ -120,7 +120,7 @@ class Graph:
         if isinstance(x, Tensor):
             if id(x) in self._names:
                 return True
-            x = x.data
+            x = x._data
         if not (hasattr(x, "shape") and hasattr(x, "dtype")):
             return False
         while x is not None:
@@ -134,8 +134,8 @@ class Graph:
         self._keep.append(x)
         self._names[id(x)] = name
         if isinstance(x, Tensor):
-            self._keep.append(x.data)
-            self._names[id(x.data)] = name
+            self._keep.append(x._data)
+            self._names[id(x._data)] = name
 
     def bind_outputs(self, out, names):
         """Bind a (nested) structure of output Tensors to the same structure of names."""
@@ -155,9 +155,9 @@ class Graph:
         if isinstance(x, Tensor):
             if id(x) in self._names:
                 return self._names[id(x)]
-            if id(x.data) in self._names:
-                return self._names[id(x.data)]
-            return self._view_or_const(x.data, hint)
+            if id(x._data) in self._names:
+                return self._names[id(x._data)]
+            return self._view_or_const(x._data, hint)
         if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
             if id(x) in self._names:
                 return self._names[id(x)]
@@ -461,7 +461,7 @@ def export(model, args, path=None, input_names=None, output_names=None, dynamic_
     param_names = {}
     for n, p in list(model.named_parameters()) + list(model.named_buffers()):
         if p is not None:
-            param_names.setdefault(id(p.data), n)
+            param_names.setdefault(id(p._data), n)
     graph = Graph(onnx, opset_version, param_names)
     for name, t in zip(input_names, inputs):
         graph.bind(aliases[id(t)], name)

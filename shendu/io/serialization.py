@@ -53,7 +53,7 @@ def atomic_write(path, data: bytes):
 
 
 def _to_numpy(x):
-    a = x.data if isinstance(x, Tensor) else x
+    a = x._data if isinstance(x, Tensor) else x
     if backend.get_array_module(a) is not np:
         a = backend.move(a, backend.Device("cpu"))
     return np.require(a, requirements="C")  # keeps 0-d arrays 0-d
@@ -200,7 +200,7 @@ def _locator(map_location):
     if dev.type == "cpu":
         return None
     backend.xp_for(dev)  # a clear error when CuPy is missing
-    return lambda t: Tensor._make(backend.move(t.data, dev))
+    return lambda t: Tensor._make(backend.move(t._data, dev))
 
 
 def _map_tensors(obj, fn):

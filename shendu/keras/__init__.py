@@ -28,7 +28,7 @@ Modules laid out as in Keras: ``keras.layers``, ``keras.models``, ``keras.optimi
 """
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics,
                models, ops, optimizers, preprocessing, random, regularizers, saving, utils,
-               variables)
+               variables, wrappers)
 from .layers import Input, InputLayer, Layer
 from .models import Model, Sequential, load_model
 from .utils import plot_history
@@ -37,7 +37,7 @@ from .variables import Variable
 __all__ = ["Sequential", "Model", "Input", "InputLayer", "Layer", "load_model", "plot_history",
            "layers", "models", "optimizers", "losses", "metrics", "callbacks", "activations",
            "initializers", "regularizers", "utils", "datasets", "saving", "backend", "ops", "random",
-           "preprocessing", "variables", "Variable"]
+           "preprocessing", "variables", "Variable", "wrappers"]
 
 
 _TENSORFLOW_ONLY = {

@@ -25,7 +25,7 @@ def as_array(x, float_dtype=None, name="x"):
     if x is None:
         return None
     if isinstance(x, Tensor):
-        a = x.data
+        a = x._data
     elif hasattr(x, "to_numpy") and callable(x.to_numpy) and not hasattr(x, "__array_interface__"):
         a = x.to_numpy()
     elif hasattr(x, "shape") and hasattr(x, "dtype"):
@@ -129,7 +129,7 @@ class IterableBatches:
     """Batches from a DataLoader or any iterable of ``x``, ``(x, y)`` or ``(x, y, w)``."""
 
     def __init__(self, data, steps=None):
-        self.data = data
+        self._data = data
         if steps is None:
             try:
                 steps = len(data)
@@ -143,13 +143,13 @@ class IterableBatches:
 
     def batches(self, shuffle=False):
         # A generator can be iterated once: keep using it across epochs (steps_per_epoch).
-        if hasattr(self.data, "__next__"):
-            source = self.data
+        if hasattr(self._data, "__next__"):
+            source = self._data
         else:
-            source = iter(self.data)
-        epoch_hooks = isinstance(self.data, PyDataset)
+            source = iter(self._data)
+        epoch_hooks = isinstance(self._data, PyDataset)
         if epoch_hooks:
-            self.data.on_epoch_begin()
+            self._data.on_epoch_begin()
         count = 0
         for item in source:
             if isinstance(item, (tuple, list)) and len(item) in (1, 2, 3) and \
@@ -164,7 +164,7 @@ class IterableBatches:
             if self.steps is not None and count >= self.steps:
                 break
         if epoch_hooks:
-            self.data.on_epoch_end()
+            self._data.on_epoch_end()
 
 
 def _is_leaf_batch(item):

@@ -35,12 +35,13 @@ import numpy as np
 from .. import backend, ops
 from ..autograd.tensor import Tensor
 from ..nn import functional as _F
+from .ops._ctc import ctc_loss as _keras_ctc_loss
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Huber", "LogCosh",
            "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
            "KLDivergence", "Poisson", "CosineSimilarity", "Hinge", "SquaredHinge",
-           "CategoricalHinge", "mean_squared_error", "mean_absolute_error",
+           "CategoricalHinge", "CTC", "ctc", "mean_squared_error", "mean_absolute_error",
            "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "huber",
            "log_cosh", "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "kl_divergence", "poisson", "cosine_similarity",
@@ -60,7 +61,7 @@ def _pred(y_pred):
 
 def _true(y_true, like, integer=False):
     """``y_true`` as a constant Tensor on ``like``'s device, float like it (or int64)."""
-    a = y_true.data if isinstance(y_true, Tensor) else y_true
+    a = y_true._data if isinstance(y_true, Tensor) else y_true
     xp = like.xp
     if not (hasattr(a, "dtype") and hasattr(a, "shape")):
         a = np.asarray(a)
@@ -276,6 +277,20 @@ def categorical_hinge(y_true, y_pred):
     return ops.relu(neg - pos + 1.0)
 
 
+def ctc(y_true, y_pred):
+    """CTC loss per sample (Keras's ``losses.ctc``): integer labels ``y_true`` (batch,
+    labels), every row used in full, and logits ``y_pred`` (batch, frames, classes);
+    class 0 is the blank. It is ``keras.ops.ctc_loss`` with full lengths."""
+    p = _pred(y_pred)
+    t = Tensor._make(_true(y_true, p, integer=True))
+    if t.ndim != 2 or p.ndim != 3:
+        raise ValueError(f"ctc: y_true must be (batch_size, max_length) labels and y_pred "
+                         f"(batch_size, frames, num_classes) logits, got {t.shape} and "
+                         f"{p.shape}")
+    n = t.shape[0]
+    return _keras_ctc_loss(t, p, [t.shape[1]] * n, [p.shape[1]] * n, mask_index=0)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
@@ -291,7 +306,7 @@ _REDUCTIONS = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none", 
 def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Weight per-sample losses and reduce them as Keras does."""
     if sample_weight is not None:
-        w = sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight
+        w = sample_weight._data if isinstance(sample_weight, Tensor) else sample_weight
         xp = values.xp
         w = xp.asarray(w, dtype=values.dtype)
         if w.ndim > values.ndim or (w.ndim == values.ndim and w.shape != values.shape
@@ -496,9 +511,11 @@ SquaredHinge = _wrapper(squared_hinge, "squared_hinge", "Squared hinge loss.")(
     "SquaredHinge", {})
 CategoricalHinge = _wrapper(categorical_hinge, "categorical_hinge", "Categorical hinge loss.")(
     "CategoricalHinge", {})
+CTC = _wrapper(ctc, "ctc", "Connectionist Temporal Classification from logits (see "
+               "``losses.ctc``).", label="int")("CTC", {})
 
 _CLASSES = {c.__name__: c for c in (
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    CTC, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, Huber, LogCosh, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, KLDivergence, Poisson, CosineSimilarity, Hinge, SquaredHinge,
     CategoricalHinge)}
@@ -514,7 +531,7 @@ _BY_NAME = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,
     "poisson": Poisson, "cosine_similarity": CosineSimilarity, "hinge": Hinge,
-    "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge, "ctc": CTC,
 }
 _FN_NAMES = {fn: name for name, fn in (
     ("mean_squared_error", mean_squared_error), ("mean_absolute_error", mean_absolute_error),
@@ -525,7 +542,7 @@ _FN_NAMES = {fn: name for name, fn in (
     ("sparse_categorical_crossentropy", sparse_categorical_crossentropy),
     ("kl_divergence", kl_divergence), ("poisson", poisson),
     ("cosine_similarity", cosine_similarity), ("hinge", hinge), ("squared_hinge", squared_hinge),
-    ("categorical_hinge", categorical_hinge))}
+    ("categorical_hinge", categorical_hinge), ("ctc", ctc))}
 
 
 def get(identifier):

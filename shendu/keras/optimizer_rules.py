@@ -51,7 +51,7 @@ __all__ = ["KerasRMSprop", "KerasAdam", "KerasAdagrad", "KerasNadam"]
 
 
 def _zeros(xp, p):
-    return Tensor._make(xp.zeros_like(p.data))
+    return Tensor._make(xp.zeros_like(p._data))
 
 
 class KerasRMSprop(_RMSprop):
@@ -70,13 +70,13 @@ class KerasRMSprop(_RMSprop):
         state["step"] += 1
         rho, eps, lr = float(group["alpha"]), float(group["eps"]), float(group["lr"])
         g, _ = grad_with_weight_decay(p, grad, 0.0, group["maximize"])
-        v = state["square_avg"].data
+        v = state["square_avg"]._data
         tmp = xp.multiply(g, g)                 # v = rho v + (1 - rho) g^2
         tmp *= 1 - rho
         v *= rho
         v += tmp
         if group["centered"]:                   # denominator = v - a^2 + eps
-            a = state["grad_avg"].data
+            a = state["grad_avg"]._data
             lerp_(xp, a, g, 1 - rho, tmp)
             xp.multiply(a, a, out=tmp)
             xp.subtract(v, tmp, out=tmp)
@@ -87,12 +87,12 @@ class KerasRMSprop(_RMSprop):
         xp.divide(g, tmp, out=tmp)              # increment = lr g / sqrt(denominator)
         tmp *= lr
         if momentum > 0:                        # b = mu b + increment; w -= b
-            b = state["momentum_buffer"].data
+            b = state["momentum_buffer"]._data
             b *= momentum
             b += tmp
-            p.data -= b
+            p._data -= b
         else:
-            p.data -= tmp
+            p._data -= tmp
 
 
 class KerasAdam(_Adam):
@@ -107,16 +107,16 @@ class KerasAdam(_Adam):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = _zeros(xp, p)
         state["step"] += 1
-        f = p.data.dtype.type                   # Keras: scalars in the variable's dtype
+        f = p._data.dtype.type                   # Keras: scalars in the variable's dtype
         t = f(state["step"])
         lr, eps = f(group["lr"]), float(group["eps"])
         beta1, beta2 = (f(b) for b in group["betas"])
         g, _ = grad_with_weight_decay(p, grad, 0.0, group["maximize"])
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = xp.empty_like(m)
         _moments(xp, m, v, g, *(float(b) for b in group["betas"]), tmp)
         if group["amsgrad"]:
-            v_hat = state["max_exp_avg_sq"].data
+            v_hat = state["max_exp_avg_sq"]._data
             xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
         alpha = lr * (f(1) - beta2 ** t) ** f(0.5) / (f(1) - beta1 ** t)
@@ -124,7 +124,7 @@ class KerasAdam(_Adam):
         tmp += eps
         xp.divide(m, tmp, out=tmp)
         tmp *= float(alpha)
-        p.data -= tmp
+        p._data -= tmp
 
 
 def _moments(xp, m, v, g, beta1, beta2, tmp):
@@ -147,7 +147,7 @@ class KerasNadam(_NAdam):
 
     def _update(self, p, grad, state, group):
         xp = p.xp
-        f = p.data.dtype.type
+        f = p._data.dtype.type
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
@@ -162,7 +162,7 @@ class KerasNadam(_NAdam):
         prod = f(state["mu_product"]) * mu_t
         state["mu_product"] = float(prod)
         g, _ = grad_with_weight_decay(p, grad, 0.0, group["maximize"])
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = xp.empty_like(m)
         _moments(xp, m, v, g, *(float(b) for b in group["betas"]), tmp)
         xp.divide(v, float(f(1) - beta2 ** t), out=tmp)   # d = sqrt(v_hat) + eps
@@ -172,7 +172,7 @@ class KerasNadam(_NAdam):
         m_hat += g * float((f(1) - mu_t) / (f(1) - prod))
         m_hat /= tmp
         m_hat *= float(lr)
-        p.data -= m_hat
+        p._data -= m_hat
 
 
 class KerasAdagrad(_Adagrad):
@@ -184,11 +184,11 @@ class KerasAdagrad(_Adagrad):
         xp = p.xp
         state["step"] += 1
         g, _ = grad_with_weight_decay(p, grad, 0.0, group["maximize"])
-        h = state["sum"].data
+        h = state["sum"]._data
         tmp = xp.multiply(g, g)                 # h += g^2
         h += tmp
         xp.add(h, float(group["eps"]), out=tmp)  # w -= lr g / sqrt(h + eps)
         xp.sqrt(tmp, out=tmp)
         xp.divide(g, tmp, out=tmp)
         tmp *= float(group["lr"])
-        p.data -= tmp
+        p._data -= tmp

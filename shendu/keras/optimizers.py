@@ -273,7 +273,7 @@ class Optimizer:
             with grad_mode.no_grad():
                 for p in params:
                     if p.grad is not None:
-                        p.data -= lr_wd * p.data
+                        p._data -= lr_wd * p._data
         self.inner.step()
         self.iterations += 1
 
@@ -287,7 +287,7 @@ class Optimizer:
             if g is None:
                 v.grad = None
                 continue
-            a = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=v.dtype)
+            a = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=v.dtype)
             v.grad = Tensor._make(a)
         self.step()
         return self.iterations

@@ -403,7 +403,7 @@ def _assign(model, arrays, saved_names, path, skip_mismatch=False):
                              f"{t.dtype} in the model")
         pairs.append((t, a))
     for t, a in pairs:  # only now that every weight checked out
-        t.data[...] = t.xp.asarray(a, dtype=t.dtype)
+        t._data[...] = t.xp.asarray(a, dtype=t.dtype)
         t._version += 1
 
 

@@ -195,7 +195,7 @@ class Trainer(BatchMethods):
             logits = self._forward_logits(xb, training)
             loss = self._fused(yb, logits, sample_weight=wb) if wb is not None else \
                 self._fused(yb, logits)
-            y_pred = _probs_from_logits(logits.data, self._fused_kind)
+            y_pred = _probs_from_logits(logits._data, self._fused_kind)
         else:
             out = self(xb, training=training)
             if isinstance(out, (list, tuple)):
@@ -203,7 +203,7 @@ class Trainer(BatchMethods):
                                           "supported in shendu.keras")
             loss = self._loss_obj(yb, out, sample_weight=wb) if wb is not None else \
                 self._loss_obj(yb, out)
-            y_pred = out.data
+            y_pred = out._data
         if not isinstance(loss, Tensor):
             loss = Tensor._make(np.asarray(loss, dtype=np.float32))
         if loss.ndim:
@@ -225,12 +225,12 @@ class Trainer(BatchMethods):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        self._update_metrics(float(loss.data), len(y_pred), yb, y_pred, wb)
+        self._update_metrics(float(loss._data), len(y_pred), yb, y_pred, wb)
 
     def _test_batch(self, xb, yb, wb):
         with grad_mode.no_grad():
             loss, y_pred = self._compute(xb, yb, wb, False)
-        self._update_metrics(float(loss.data), len(y_pred), yb, y_pred, wb)
+        self._update_metrics(float(loss._data), len(y_pred), yb, y_pred, wb)
 
     def _logs(self):
         return _flatten({m.name: m.result() for m in self.metrics})

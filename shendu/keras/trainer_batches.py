@@ -111,9 +111,9 @@ class BatchMethods:
         with grad_mode.no_grad():
             out = self(x, training=False)
         if isinstance(out, (list, tuple)):
-            return [_host(o.data) for o in out]
-        return _host(out.data)
+            return [_host(o._data) for o in out]
+        return _host(out._data)
 
 
 def _array(out):
-    return out.data if isinstance(out, Tensor) else np.asarray(out)
+    return out._data if isinstance(out, Tensor) else np.asarray(out)

@@ -51,12 +51,12 @@ def _unpack(data):
 
 
 def _raw(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _py(v):
     if isinstance(v, Tensor):
-        v = _host(v.data)
+        v = _host(v._data)
     if isinstance(v, np.ndarray):
         return v.tolist() if v.ndim else float(v)
     if isinstance(v, (np.floating, np.integer)):

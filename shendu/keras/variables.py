@@ -65,10 +65,10 @@ class _KerasVariableMethods:
     def numpy(self):
         """A NumPy copy of the value (allowed on a trainable variable, as in Keras)."""
         from .. import backend
-        return np.array(backend.move(self.data, backend.Device("cpu")))
+        return np.array(backend.move(self._data, backend.Device("cpu")))
 
     def _new_value(self, who, value):
-        v = value.data if isinstance(value, Tensor) else np.asarray(value)
+        v = value._data if isinstance(value, Tensor) else np.asarray(value)
         if tuple(np.shape(v)) != tuple(self.shape):
             raise ValueError(f"variable '{self.path}'.{who}(value): the shape of the value "
                              f"{tuple(np.shape(v))} must match the variable's shape "
@@ -86,14 +86,14 @@ class _KerasVariableMethods:
         """``variable += value`` in place; returns the variable."""
         v = self._new_value("assign_add", value)
         with grad_mode.no_grad():
-            self.add_(v.astype(self.data.dtype, copy=False))
+            self.add_(v.astype(self._data.dtype, copy=False))
         return self
 
     def assign_sub(self, value):
         """``variable -= value`` in place; returns the variable."""
         v = self._new_value("assign_sub", value)
         with grad_mode.no_grad():
-            self.sub_(v.astype(self.data.dtype, copy=False))
+            self.sub_(v.astype(self._data.dtype, copy=False))
         return self
 
 
@@ -114,13 +114,13 @@ class Variable(_KerasVariableMethods, Parameter):
     __str__ = __repr__
 
     def __deepcopy__(self, memo):
-        out = Variable(self.data.copy(), self._keras_name, self._keras_layer,
+        out = Variable(self._data.copy(), self._keras_name, self._keras_layer,
                        self.requires_grad)
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol):  # copy.copy; shendu never pickles
-        return (Variable, (self.data, self._keras_name, self._keras_layer,
+        return (Variable, (self._data, self._keras_name, self._keras_layer,
                            self.requires_grad))
 
 
@@ -135,9 +135,9 @@ class NonTrainableVariable(_KerasVariableMethods, Tensor):
         self._keras_layer = layer_name
 
     def __deepcopy__(self, memo):
-        out = NonTrainableVariable(self.data.copy(), self._keras_name, self._keras_layer)
+        out = NonTrainableVariable(self._data.copy(), self._keras_name, self._keras_layer)
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol):
-        return (NonTrainableVariable, (self.data, self._keras_name, self._keras_layer))
+        return (NonTrainableVariable, (self._data, self._keras_name, self._keras_layer))

@@ -332,14 +332,14 @@ def masked_mse_loss(input, target, mask=None, reduction="mean"):
     if reduction not in ("mean", "sum"):
         raise ValueError(f"{who}: reduction must be 'mean' or 'sum', got {reduction!r}")
     xp = input.xp
-    t_data = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    t_data = target._data if isinstance(target, Tensor) else xp.asarray(target)
     if tuple(t_data.shape) != tuple(input.shape):
         raise ValueError(f"{who}: target shape {tuple(t_data.shape)} must equal input shape "
                          f"{tuple(input.shape)}")
     if mask is None:
         m = ~xp.isnan(t_data)
     else:
-        m = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
+        m = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
         if tuple(m.shape) != tuple(input.shape):
             raise ValueError(f"{who}: mask shape {tuple(m.shape)} must equal input shape "
                              f"{tuple(input.shape)}")

@@ -96,7 +96,7 @@ class ImagePool:
 
     def query(self, images):
         """``images`` (N, ...) Tensor or array -> a Tensor (N, ...) without gradient."""
-        data = images.data if isinstance(images, Tensor) else images
+        data = images._data if isinstance(images, Tensor) else images
         xp = backend.get_array_module(data)
         data = xp.array(data, copy=True)
         if data.ndim < 1 or len(data) == 0:
@@ -142,7 +142,7 @@ class ImagePool:
         if images is None or self.count == 0:
             self.images, self.count = None, 0
             return
-        data = images.data if isinstance(images, Tensor) else images
+        data = images._data if isinstance(images, Tensor) else images
         xp = backend.get_array_module(data)
         self.images = xp.empty((self.pool_size,) + tuple(data.shape[1:]), dtype=data.dtype)
         self.images[:self.count] = data

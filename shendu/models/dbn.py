@@ -278,7 +278,7 @@ def predict_proba(module, X, batch_size=1024):
     from .. import no_grad, tensor
     module.eval()
     X = np.asarray(X)
-    dtype = next(iter(module.parameters())).data.dtype
+    dtype = next(iter(module.parameters()))._data.dtype
     out = []
     with no_grad():
         for start in range(0, len(X), batch_size):
@@ -306,7 +306,7 @@ def train_classifier(module, X, y, epochs=10, lr=0.1, batch_size=32, momentum=0.
     if X.ndim != 2 or y.shape != (len(X),):
         raise ValueError(f"train_classifier: expected X (n_samples, n_features) and y "
                          f"(n_samples,), got {X.shape} and {y.shape}")
-    dtype = next(iter(module.parameters())).data.dtype
+    dtype = next(iter(module.parameters()))._data.dtype
     X = X.astype(dtype)
     opt = optim.SGD(module.parameters(), lr=lr, momentum=momentum)
     order_rng = np.random.default_rng(seed)

@@ -275,8 +275,8 @@ class GAN(nn.Module):
         return F.binary_cross_entropy(scores, labels)
 
     def _probabilities(self, scores):
-        a = scores.data.astype(np.float64) if isinstance(scores.data, np.ndarray) \
-            else scores.data
+        a = scores._data.astype(np.float64) if isinstance(scores._data, np.ndarray) \
+            else scores._data
         if self.discriminator_outputs == "logits":
             xp = scores.xp
             a = xp.exp(-xp.logaddexp(0, -a))  # sigmoid without overflow
@@ -379,7 +379,7 @@ class GAN(nn.Module):
 # ---------------------------------------------------------------------- image grids
 def _host_array(images, who):
     if isinstance(images, Tensor):
-        images = images.detach().cpu().data if images.is_cuda else images.data
+        images = images.detach().cpu()._data if images.is_cuda else images._data
     a = np.asarray(images)
     if a.ndim == 3:
         a = a[:, None]
@@ -453,7 +453,7 @@ def save_image_grid(images, path, ncols=8, padding=2, value_range=(-1.0, 1.0), s
 
 # ---------------------------------------------------------------------- scores
 def _check_probs(probs, who):
-    p = np.asarray(probs.data if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    p = np.asarray(probs._data if isinstance(probs, Tensor) else probs, dtype=np.float64)
     if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] < 2:
         raise ValueError(f"{who}: probs must be (N, K) class probabilities with N >= 1 and "
                          f"K >= 2, got shape {p.shape}")
@@ -583,9 +583,9 @@ def classifier_inception_score(classifier, images, splits=10, batch_size=500,
                 if not isinstance(batch, Tensor):
                     batch = ops.tensor(np.asarray(batch, dtype=np.float32))
                 out = classifier(batch)
-                a = out.data if isinstance(out, Tensor) else np.asarray(out)
+                a = out._data if isinstance(out, Tensor) else np.asarray(out)
                 if not isinstance(a, np.ndarray):
-                    a = out.detach().cpu().data
+                    a = out.detach().cpu()._data
                 parts.append(np.asarray(a, dtype=np.float64))
     finally:
         if was is not None:

@@ -33,5 +33,6 @@ from . import init, functional, utils
 from . import parallel
 from .parallel import DataParallel
 from . import decoding  # greedy_decode, beam_search, sample
+from .ctc_decoding import ctc_greedy_decode, ctc_beam_search_decode
 
 from .loss import *  # noqa: F401,F403  MSELoss, CrossEntropyLoss, ...

@@ -387,13 +387,13 @@ def _additive(mask, dtype, what, name):
     if not isinstance(mask, Tensor):
         mask = Tensor(mask)
     if mask.dtype == np.bool_:
-        return mask.xp.where(mask.data, dtype.type(-np.inf), dtype.type(0))
+        return mask.xp.where(mask._data, dtype.type(-np.inf), dtype.type(0))
     if mask.dtype.kind != "f":
         raise TypeError(f"{name}: only bool and floating {what} are supported, got "
                         f"{mask.dtype}")
     if mask.requires_grad:
         return mask if mask.dtype == dtype else mask.to(dtype)
-    return mask.data if mask.dtype == dtype else mask.data.astype(dtype)
+    return mask._data if mask.dtype == dtype else mask._data.astype(dtype)
 
 
 def _causal_offset_mask(xp, length, source, dtype):

@@ -60,7 +60,7 @@ class Decoded(NamedTuple):
 def _host(x, who):
     """A float64 NumPy array from a Tensor / NumPy / CuPy array."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     if backend.get_array_module(x) is not np:
         x = x.get()
     return np.asarray(x, dtype=np.float64)
@@ -328,7 +328,7 @@ def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
     True
     """
     as_tensor = isinstance(logits, Tensor)
-    data = logits.data if as_tensor else logits
+    data = logits._data if as_tensor else logits
     xp = backend.get_array_module(data)
     z = xp.asarray(data).astype(np.float64)
     if z.ndim < 1 or z.shape[-1] == 0:

@@ -38,6 +38,7 @@ from .positional import rms_norm  # composed of ops, lives with nn.RMSNorm
 
 from ..ops.loss import *  # noqa: F401,F403  mse_loss, cross_entropy, nll_loss, ...
 from ..ops.loss import __all__ as _loss_names
+from ..ops.ctc import ctc_loss  # noqa: F401  (re-exported)
 
 
 def softmin(input, dim=None, dtype=None):
@@ -62,7 +63,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 __all__ = sorted(set(_activation_names) | set(_loss_names) | {
     "sigmoid", "tanh", "linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d",
     "alpha_dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "softmin",
-    "normalize", "scaled_dot_product_attention", "rms_norm"})
+    "normalize", "scaled_dot_product_attention", "rms_norm", "ctc_loss"})
 __all__ += ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
             "conv_transpose3d", "unfold", "fold"]
 __all__ += sorted(set(_pooling_names) | set(_avg_pooling_names) | set(_adaptive_pooling_names)

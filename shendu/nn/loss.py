@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..ops import loss as F
+from ..ops.ctc import ctc_loss as _ctc_loss
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
            "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "PoissonNLLLoss",
            "CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
-           "SoftMarginLoss", "MultiMarginLoss"]
+           "SoftMarginLoss", "MultiMarginLoss", "CTCLoss"]
 
 
 def _describe(value):
@@ -270,3 +271,22 @@ class MultiMarginLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.multi_margin_loss(input, target, self.p, self.margin, self.weight,
                                    reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist Temporal Classification (see ``F.ctc_loss`` and docs/ctc.md):
+    ``criterion(log_probs (T, N, C), targets, input_lengths, target_lengths)``.
+
+    >>> lp = shendu.zeros(4, 1, 3).log_softmax(dim=2)
+    >>> nn.CTCLoss(reduction="sum")(lp, shendu.tensor([[1, 2]]), [4], [2])
+    tensor(1.6864)
+    """
+    _options = (("blank", 0), ("zero_infinity", False))
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+                         reduction=self.reduction, zero_infinity=self.zero_infinity)

@@ -70,7 +70,7 @@ def _as_array(v, xp):
     """A state-dict value (our Tensor, a NumPy/CuPy array, a torch tensor, a number)
     as an array of ``xp``."""
     if isinstance(v, Tensor):
-        v = v.data
+        v = v._data
     if backend.get_array_module(v) is xp and hasattr(v, "dtype"):
         return v
     if type(v).__module__.startswith("torch"):
@@ -376,9 +376,9 @@ class Module:
                 for t in store.values():
                     if t is None:
                         continue
-                    t.data = fn(t.data)
+                    t._data = fn(t._data)
                     if t.grad is not None:
-                        t.grad.data = fn(t.grad.data)
+                        t.grad._data = fn(t.grad._data)
         return self
 
     def to(self, *args, device=None, dtype=None):

@@ -35,11 +35,11 @@ class Parameter(Tensor):
         if data is None:
             array = _to_array([], None)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data._data
         else:
             array = _to_array(data)
         Tensor.__init__(self, array, requires_grad=False)
-        self.data = array  # Tensor.__init__ copies; a Parameter shares like PyTorch
+        self._data = array  # Tensor.__init__ copies; a Parameter shares like PyTorch
         if requires_grad:
             self.requires_grad_(True)
 
@@ -49,11 +49,11 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __deepcopy__(self, memo):
-        out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        out = Parameter(self._data.copy(), requires_grad=self.requires_grad)
         if self.grad is not None:
-            out.grad = Tensor._make(self.grad.data.copy())
+            out.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol):  # copy.copy; shendu never pickles
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self._data, self.requires_grad))

@@ -102,7 +102,7 @@ class SinusoidalPositionalEncoding(Module):
             raise ValueError(f"{name} got input of shape {x.shape}: expected {self.d_model} "
                              "features in the last dimension")
         length, shape = _positions(name, x, offset, self.max_len, self.batch_first)
-        table = self.pe.data[offset:offset + length]
+        table = self.pe._data[offset:offset + length]
         if table.dtype != x.dtype:
             table = table.astype(x.dtype)
         x = x + Tensor._make(table.reshape(shape))

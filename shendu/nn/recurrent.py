@@ -203,7 +203,7 @@ class RNNBase(Module):
         unbatched = False
         if packed:
             x, batch_sizes, sorted_indices, unsorted_indices = input
-            sizes = tuple(int(b) for b in batch_sizes.data.tolist())
+            sizes = tuple(int(b) for b in batch_sizes._data.tolist())
             if not sizes:
                 raise ValueError(f"{name}: got an empty PackedSequence")
             batch = sizes[0]

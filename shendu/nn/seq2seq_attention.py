@@ -76,7 +76,7 @@ def _check_inputs(who, query, keys, values, query_size, key_size, projected_keys
 
 def _prepare_mask(who, mask, scores):
     """The mask as a boolean array shaped like ``scores`` (N, S) or (N, T, S)."""
-    m = mask.data if isinstance(mask, Tensor) else mask
+    m = mask._data if isinstance(mask, Tensor) else mask
     xp = scores.xp
     m = xp.asarray(m)
     if m.dtype != np.bool_:

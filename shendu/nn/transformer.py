@@ -61,7 +61,7 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
     """
     dtype = backend.to_dtype(dtype)
     full = creation.full((sz, sz), float("-inf"), dtype=dtype, device=device)
-    return Tensor._make(full.xp.triu(full.data, 1))
+    return Tensor._make(full.xp.triu(full._data, 1))
 
 
 def _activation(activation):
@@ -82,7 +82,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     rule: the hint then lets attention skip the mask)."""
     if is_causal is not None or mask is None:
         return bool(is_causal)
-    data = mask.data if isinstance(mask, Tensor) else mask
+    data = mask._data if isinstance(mask, Tensor) else mask
     sz = size if size is not None else data.shape[-2]
     if tuple(data.shape) != (sz, sz):
         return False

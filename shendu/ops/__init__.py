@@ -27,6 +27,7 @@ from .cumulative import *  # noqa: F401,F403
 from .scattering import *  # noqa: F401,F403
 from .random_extra import *  # noqa: F401,F403
 from .torch_namespace import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
 
 import sys as _sys
 

@@ -35,7 +35,7 @@ def _target(x, t):
     NumPy do not turn a float32 loss into float64 (PyTorch would promote)."""
     if isinstance(t, Tensor) and (t.requires_grad or t.dtype == x.dtype):
         return t
-    data = t.data if isinstance(t, Tensor) else x.xp.asarray(t)
+    data = t._data if isinstance(t, Tensor) else x.xp.asarray(t)
     return Tensor._make(data.astype(x.dtype))
 
 
@@ -43,7 +43,7 @@ def _constant(x, w, what, name):
     """Weights as a constant array of ``x``'s dtype broadcastable to ``x`` (or None)."""
     if w is None:
         return None
-    w = (w.data if isinstance(w, Tensor) else x.xp.asarray(w)).astype(x.dtype)
+    w = (w._data if isinstance(w, Tensor) else x.xp.asarray(w)).astype(x.dtype)
     try:
         shape = np.broadcast_shapes(w.shape, x.shape)
     except ValueError:

@@ -137,7 +137,7 @@ def _adaptive_max(name, nd, input, output_size, return_indices):
     sizes = input.shape[-nd:]
     xp = input.xp
     if all(o == 1 for o in out):  # global max pooling: one argmax per plane
-        x = input.data
+        x = input._data
         idx = x.reshape(x.shape[:-nd] + (-1,)).argmax(axis=-1).reshape(x.shape[:-nd] + out)
     elif all(o and n % o == 0 for n, o in zip(sizes, out)):  # equal windows: plain max pool
         k = tuple(n // o for n, o in zip(sizes, out))
@@ -145,7 +145,7 @@ def _adaptive_max(name, nd, input, output_size, return_indices):
     elif 0 in out:
         idx = xp.zeros(input.shape[:-nd] + out, dtype=np.int64)
     else:
-        idx = _adaptive_max_indices(xp, input.data, out)
+        idx = _adaptive_max_indices(xp, input._data, out)
     y = IndexGather.apply(input, idx, nd)
     return (y, Tensor._make(idx)) if return_indices else y
 

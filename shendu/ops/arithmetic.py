@@ -183,7 +183,7 @@ class Clone(Function):
 
 
 def _value(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _check_operands(name, a, b):
@@ -211,7 +211,7 @@ _RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 def _kind_rank(x):
     if isinstance(x, Tensor):
-        return _RANK.get(x.data.dtype.kind, 2)
+        return _RANK.get(x._data.dtype.kind, 2)
     return 0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2
 
 
@@ -226,12 +226,12 @@ def _promote(a, b):
     if not isinstance(lo, Tensor):
         return a, b  # a Python number never raises a tensor's category... except below
     if isinstance(hi, Tensor):
-        target = hi.data.dtype
+        target = hi._data.dtype
     elif isinstance(hi, float):
         target = backend.get_default_dtype()
     else:
         return a, b
-    lo = Tensor._make(lo.data.astype(target))
+    lo = Tensor._make(lo._data.astype(target))
     return (hi, lo) if ra > rb else (lo, hi)
 
 
@@ -270,7 +270,7 @@ def div(a, b, rounding_mode=None):
     a, b = _check_operands("div", a, b)
     if _kind_rank(a) < 2 and _kind_rank(b) < 2:  # int / int is a float, as in PyTorch
         f = backend.get_default_dtype()
-        a, b = (Tensor._make(x.data.astype(f)) if isinstance(x, Tensor) else float(x)
+        a, b = (Tensor._make(x._data.astype(f)) if isinstance(x, Tensor) else float(x)
                 for x in (a, b))
     return Div.apply(a, b)
 
@@ -342,26 +342,26 @@ logical_xor = _compare("logical_xor", lambda x, y: get_array_module(x, y).logica
 
 def logical_not(a):
     """Elementwise not, a bool tensor."""
-    return Tensor._make(a.xp.logical_not(a.data))
+    return Tensor._make(a.xp.logical_not(a._data))
 
 
 def equal(a, b):
     """True if both have the same shape and elements."""
-    return a.shape == b.shape and bool((a.data == _value(b)).all())
+    return a.shape == b.shape and bool((a._data == _value(b)).all())
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     """True if all elements are close: ``|a - b| <= atol + rtol * |b|``."""
-    return bool(a.xp.allclose(a.data, _value(b), rtol=rtol, atol=atol))
+    return bool(a.xp.allclose(a._data, _value(b), rtol=rtol, atol=atol))
 
 
 def isnan(a):
-    return Tensor._make(a.xp.isnan(a.data))
+    return Tensor._make(a.xp.isnan(a._data))
 
 
 def isinf(a):
-    return Tensor._make(a.xp.isinf(a.data))
+    return Tensor._make(a.xp.isinf(a._data))
 
 
 def isfinite(a):
-    return Tensor._make(a.xp.isfinite(a.data))
+    return Tensor._make(a.xp.isfinite(a._data))

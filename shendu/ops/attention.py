@@ -205,7 +205,7 @@ def _backward_graph(ctx, g, gw):
     if mask is not None:
         s = s + mask
     if causal:
-        s = s + Tensor._make(_causal_mask(backend.get_array_module(q.data), L, S, s.dtype))
+        s = s + Tensor._make(_causal_mask(backend.get_array_module(q._data), L, S, s.dtype))
     if dead is not None:  # fully masked rows: softmax of zeros, then zeroed (no NaN)
         s = xp.where(dead, 0.0, s)
     p = softmax(s, dim=-1)
@@ -281,7 +281,7 @@ def _mask_input(attn_mask, dtype, scores_shape, name):
     if attn_mask is None:
         return None
     xp = attn_mask.xp if isinstance(attn_mask, Tensor) else backend.get_array_module(attn_mask)
-    data = attn_mask.data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
+    data = attn_mask._data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
     try:
         ok = np.broadcast_shapes(data.shape, scores_shape) == tuple(scores_shape)
     except ValueError:

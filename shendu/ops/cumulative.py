@@ -90,12 +90,12 @@ def cumprod(input, dim, *, dtype=None):
         return x.clone()
     d = _dim(dim, x.ndim, "cumprod")
     if x.dtype.kind not in "f":
-        return Tensor._make(x.xp.cumprod(x.data, axis=d, dtype=np.int64))
+        return Tensor._make(x.xp.cumprod(x._data, axis=d, dtype=np.int64))
     return CumProd.apply(x, d)
 
 
 def _cum_extreme(x, d, better, name):
-    xp, a = x.xp, x.data
+    xp, a = x.xp, x._data
     am = xp.moveaxis(a, d, -1)
     idx = xp.zeros(am.shape, dtype=np.int64)
     best = am[..., 0].copy()
@@ -133,7 +133,7 @@ def logcumsumexp(input, dim):
     d = _dim(dim, x.ndim, "logcumsumexp") if x.ndim else 0
     if x.ndim == 0:
         return x.clone()
-    m = x.xp.max(x.data, axis=d, keepdims=True)
+    m = x.xp.max(x._data, axis=d, keepdims=True)
     m = Tensor._make(x.xp.where(x.xp.isfinite(m), m, 0))
     return log(_red.cumsum(exp(x - m), d)) + m
 
@@ -207,14 +207,14 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     x = _tensor(input, "nansum")
     if x.dtype.kind != "f":
         return _red.sum(x, dim, keepdim, dtype=dtype)
-    clean = _cs.where(Tensor._make(x.xp.isnan(x.data)), 0.0, x)
+    clean = _cs.where(Tensor._make(x.xp.isnan(x._data)), 0.0, x)
     return _red.sum(clean, dim, keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over the elements that are not nan."""
     x = _floating(input, "nanmean")
-    count = (~x.xp.isnan(x.data)).sum(axis=dim if not isinstance(dim, list) else tuple(dim),
+    count = (~x.xp.isnan(x._data)).sum(axis=dim if not isinstance(dim, list) else tuple(dim),
                                        keepdims=keepdim)
     return nansum(x, dim, keepdim, dtype=dtype) / Tensor._make(x.xp.asarray(count, x.dtype))
 

@@ -34,7 +34,7 @@ _LN10 = math.log(10.0)
 # ---------------------------------------------------------------- helpers
 def _value(x):
     """The array (or Python number) behind a Tensor."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _scalar(x):
@@ -510,7 +510,7 @@ def cast(x, dtype):
     """``x`` converted to ``dtype`` (differentiable between floating dtypes)."""
     dtype = backend.to_dtype(dtype)
     if dtype.kind != "f" or x.dtype.kind != "f":
-        return Tensor._make(x.data.astype(dtype))
+        return Tensor._make(x._data.astype(dtype))
     return Cast.apply(x, dtype)
 
 

@@ -89,12 +89,12 @@ def _renorm_rows_(weight, idx, max_norm, norm_type):
     ``max_norm / (norm + 1e-7)``, as PyTorch's ``embedding_renorm_``)."""
     xp = weight.xp
     rows = xp.unique(idx.reshape(-1))
-    w = weight.data[rows]
+    w = weight._data[rows]
     norms = xp.linalg.norm(w.astype(np.float64), ord=norm_type, axis=1)
     over = norms > max_norm
     if bool(over.any()):
         scale = (max_norm / (norms[over] + 1e-7)).astype(w.dtype)
-        weight.data[rows[over]] = w[over] * scale[:, None]
+        weight._data[rows[over]] = w[over] * scale[:, None]
     weight._version += 1  # an in-place change, whether or not a row moved (as PyTorch)
 
 
@@ -129,7 +129,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError("embedding: weight must be a 2-D Tensor (num_embeddings, "
                          f"embedding_dim), got {getattr(weight, 'shape', type(weight).__name__)}")
-    idx = input.data if isinstance(input, Tensor) else weight.xp.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else weight.xp.asarray(input)
     n = weight.shape[0]
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor (token ids), got "

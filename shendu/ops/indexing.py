@@ -78,7 +78,7 @@ def _index_item(i, xp, name):
     """One entry of an index: Tensors and lists become arrays on ``xp``; says whether it is
     an array (advanced indexing)."""
     if isinstance(i, Tensor):
-        i = i.data
+        i = i._data
     elif isinstance(i, list):
         i = np.asarray([v.item() if isinstance(v, Tensor) else v for v in i]) \
             if all(not isinstance(v, list) for v in i) else np.asarray(i)
@@ -133,7 +133,7 @@ def getitem(x, index):
 # ----------------------------------------------------------------------- helpers
 def _int_index(index, name, what="index"):
     """The array behind an integer index tensor; a clear TypeError for other dtypes."""
-    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name}: {what} must be an integer tensor, got {arr.dtype}")
     return arr
@@ -184,7 +184,7 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, g):
         if isinstance(g, Tensor):
-            zeros = Tensor._make(backend.get_array_module(g.data).zeros(ctx.in_shape, g.dtype))
+            zeros = Tensor._make(backend.get_array_module(g._data).zeros(ctx.in_shape, g.dtype))
             return ScatterAdd.apply(zeros, ctx.index, g, ctx.dim), None, None
         out = ctx.xp.zeros(ctx.in_shape, dtype=g.dtype)
         return _scatter_add_into(ctx.xp, out, ctx.dim, ctx.index, g), None, None
@@ -378,7 +378,7 @@ def masked_fill(x, mask, value):
     """
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a boolean tensor, got {m.dtype} "
                         "(compare, e.g. x > 0, or call .bool())")

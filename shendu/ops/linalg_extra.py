@@ -395,15 +395,21 @@ def dist(input, other, p=2):
 def renorm(input, p, dim, maxnorm):
     """Rescale each slice along ``dim`` whose p-norm exceeds ``maxnorm`` down to it.
 
-    Slice i is multiplied by ``min(1, maxnorm / ||x_i||_p)``; the factor is a constant
-    in the gradient, as in PyTorch."""
+    Slice i is multiplied by ``maxnorm / (||x_i||_p + 1e-7)`` where ``||x_i||_p >
+    maxnorm`` (else left alone); the gradient flows through the norm too, as PyTorch's.
+
+    >>> shendu.renorm(shendu.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
     from .reduce_norm import norm
     x = _floating(input, "renorm")
     d = dim % x.ndim
     others = tuple(i for i in range(x.ndim) if i != d)
-    with_grad = norm(x.detach(), p, others, True).data
-    scale = np.where(with_grad > maxnorm, maxnorm / (with_grad + 1e-7), 1.0)
-    return x * Tensor._make(x.xp.asarray(scale, dtype=x.dtype))
+    n = norm(x, p, others, True)
+    over = Tensor._make(n._data > maxnorm)
+    from .compare_select import where
+    return x * where(over, maxnorm / (n + 1e-7), 1.0)
 
 
 def cross(input, other, dim=None):

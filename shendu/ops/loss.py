@@ -229,7 +229,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     if t.shape != x.shape:
         raise ValueError(f"{name}: target {t.shape} must have the same shape as input "
                          f"{x.shape}")
-    d = x.data
+    d = x._data
     if d.size and not bool(((d >= 0) & (d <= 1)).all()):
         lo, hi = float(x.xp.nanmin(d)), float(x.xp.nanmax(d))
         raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values from "

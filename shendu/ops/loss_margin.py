@@ -69,7 +69,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, *, reduction="mean
     name = "cosine_embedding_loss"
     _check_reduction(name, reduction)
     x1, x2 = _input(name, input1, "input1"), _input(name, input2, "input2")
-    y = target.data if isinstance(target, Tensor) else x1.xp.asarray(target)
+    y = target._data if isinstance(target, Tensor) else x1.xp.asarray(target)
     if y.ndim not in (0, 1) or x1.ndim != y.ndim + 1 or x2.ndim != y.ndim + 1:
         raise ValueError(f"{name}: expected inputs (N, D) with target (N,), or (D,) with a "
                          f"0-d target; got input1 {x1.shape}, input2 {x2.shape}, target "
@@ -117,7 +117,7 @@ def hinge_embedding_loss(input, target, margin=1.0, *, reduction="mean"):
     x = _input(name, input)
     t = target if isinstance(target, Tensor) else Tensor(x.xp.asarray(target))
     _pair_shape(name, x, t)
-    return HingeEmbedding.apply(x, y=t.data, margin=margin, reduction=reduction)
+    return HingeEmbedding.apply(x, y=t._data, margin=margin, reduction=reduction)
 
 
 class MarginRanking(Function):

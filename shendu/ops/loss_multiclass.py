@@ -37,7 +37,7 @@ def _class_weight(name, x, weight, C):
     """Class weights as a constant (C,) array of the input's dtype, or None."""
     if weight is None:
         return None
-    w = (weight.data if isinstance(weight, Tensor) else x.xp.asarray(weight)).astype(x.dtype)
+    w = (weight._data if isinstance(weight, Tensor) else x.xp.asarray(weight)).astype(x.dtype)
     if tuple(w.shape) != (C,):
         raise ValueError(f"{name}: weight of shape {tuple(w.shape)} must have one entry per "
                          f"class, shape ({C},), for input {x.shape}")
@@ -50,7 +50,7 @@ def _class_index_target(name, x, target, weight, ignore_index):
     ca = _class_axis(name, x)
     C = x.shape[ca]
     expected = x.shape[:ca] + x.shape[ca + 1:]
-    t = target.data if isinstance(target, Tensor) else x.xp.asarray(target)
+    t = target._data if isinstance(target, Tensor) else x.xp.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: target of shape {t.shape} holds class indices but has "
                         f"dtype {t.dtype}; convert it with .long()")
@@ -368,7 +368,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8,
     from . import exp, log   # composed of differentiable ops: gradients come from them
     loss = exp(x) - t * x if log_input else x - t * log(x + eps)
     if full:
-        y = t.data
+        y = t._data
         with np.errstate(invalid="ignore", divide="ignore"):
             stirling = y * x.xp.log(y) - y + 0.5 * x.xp.log(2 * math.pi * y)
         loss = loss + Tensor._make(x.xp.where(y > 1, stirling, 0).astype(x.dtype))

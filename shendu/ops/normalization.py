@@ -166,7 +166,7 @@ class BatchNormEval(Function):
 
 
 def _array(t):
-    return None if t is None else (t.data if isinstance(t, Tensor) else t)
+    return None if t is None else (t._data if isinstance(t, Tensor) else t)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -212,7 +212,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},) for an input with "
                              f"{c} channels (shape {input.shape}), got {t.shape}")
-    x = input.data
+    x = input._data
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
@@ -457,7 +457,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected more than 1 spatial element when using "
                          f"input statistics, got input of shape {input.shape}")
     if running_mean is not None or running_var is not None:
-        x3 = input.data.reshape(n, c, -1)
+        x3 = input._data.reshape(n, c, -1)
         with no_grad():
             m = 0.0 if momentum is None else momentum
             if running_mean is not None:

@@ -113,11 +113,11 @@ def _make_unary(name, f, df, math_text):
     return op
 
 
-for _name, (_f, _df, _text) in _UNARY.items():
-    globals()[_name] = _make_unary(_name, _f, _df, _text)
-arcsin, arccos, arctan = asin, acos, atan  # noqa: F821 (defined by the loop)
-arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821
-fix = trunc  # noqa: F821
+(asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, sinc, logit, trunc, frac, deg2rad,
+ rad2deg) = (_make_unary(n, *_UNARY[n]) for n in _UNARY)
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+fix = trunc
 absolute = _el.abs
 sgn = _el.sign
 
@@ -239,7 +239,7 @@ def copysign(input, other):
 def heaviside(input, values):
     """0 where x < 0, ``values`` where x == 0, 1 where x > 0 (not differentiable)."""
     x = _tensor(input, "heaviside")
-    return Tensor._make(x.xp.heaviside(x.data, _value(values)).astype(x.dtype))
+    return Tensor._make(x.xp.heaviside(x._data, _value(values)).astype(x.dtype))
 
 
 def clamp_min(input, min):
@@ -255,16 +255,16 @@ def clamp_max(input, max):
 def fmax(input, other):
     """Elementwise maximum that ignores nan (nan only where both are nan)."""
     a, b = _tensor(input, "fmax"), _tensor(other, "fmax")
-    a_nan = Tensor._make(a.xp.isnan(a.data))
-    b_nan = Tensor._make(b.xp.isnan(b.data))
+    a_nan = Tensor._make(a.xp.isnan(a._data))
+    b_nan = Tensor._make(b.xp.isnan(b._data))
     return _cs.where(a_nan, b, _cs.where(b_nan, a, _cs.maximum(a, b)))
 
 
 def fmin(input, other):
     """Elementwise minimum that ignores nan (nan only where both are nan)."""
     a, b = _tensor(input, "fmin"), _tensor(other, "fmin")
-    a_nan = Tensor._make(a.xp.isnan(a.data))
-    b_nan = Tensor._make(b.xp.isnan(b.data))
+    a_nan = Tensor._make(a.xp.isnan(a._data))
+    b_nan = Tensor._make(b.xp.isnan(b._data))
     return _cs.where(a_nan, b, _cs.where(b_nan, a, _cs.minimum(a, b)))
 
 
@@ -286,7 +286,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     info = np.finfo(x.dtype)
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf
-    xp, d = x.xp, x.data
+    xp, d = x.xp, x._data
     out = _cs.where(Tensor._make(xp.isnan(d)), float(nan), x)
     out = _cs.where(Tensor._make(xp.isposinf(d)), float(posinf), out)
     return _cs.where(Tensor._make(xp.isneginf(d)), float(neginf), out)
@@ -295,7 +295,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 def _bool_map(name, f):
     def op(input):
         x = _tensor(input, name)
-        return Tensor._make(f(x.xp, x.data))
+        return Tensor._make(f(x.xp, x._data))
     op.__name__ = op.__qualname__ = name
     return op
 
@@ -317,7 +317,7 @@ bitwise_not.__doc__ = "Bitwise NOT of an integer or bool tensor (logical NOT for
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|a - b| <= atol + rtol |b|`` (a bool tensor)."""
     a, b = _tensor(input, "isclose"), _value(other)
-    return Tensor._make(a.xp.isclose(a.data, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return Tensor._make(a.xp.isclose(a._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def is_nonzero(input):
@@ -334,7 +334,7 @@ def _int_binary(name, f):
         a = _tensor(input, name)
         if a.dtype.kind not in "iub":
             raise TypeError(f"{name}: expected integer or bool tensors, got {a.dtype}")
-        return Tensor._make(f(a.xp, a.data, _value(other)))
+        return Tensor._make(f(a.xp, a._data, _value(other)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of integer (or bool) tensors, broadcasting."
     return op
@@ -354,7 +354,7 @@ def angle(input):
     """The argument of each (real) element: 0 for x >= 0, pi for x < 0 (nan stays nan);
     zero gradient, as PyTorch gives for real input."""
     x = _tensor(input, "angle")
-    xp, d = x.xp, x.data
+    xp, d = x.xp, x._data
     dtype = x.dtype if x.dtype.kind == "f" else backend.get_default_dtype()
     out = xp.where(d < 0, math.pi, 0.0).astype(dtype)
     if x.dtype.kind == "f":
@@ -382,7 +382,7 @@ def frexp(input):
     """
     from collections import namedtuple
     x = _floating(input, "frexp")
-    m, e = x.xp.frexp(x.data)
+    m, e = x.xp.frexp(x._data)
     return namedtuple("frexp", ["mantissa", "exponent"])(Tensor._make(m),
                                                          Tensor._make(e.astype(np.int32)))
 
@@ -390,4 +390,4 @@ def frexp(input):
 def nextafter(input, other):
     """The next floating-point value after ``input`` toward ``other`` (no gradient)."""
     x = _floating(input, "nextafter")
-    return Tensor._make(x.xp.nextafter(x.data, x.xp.asarray(_value(other), dtype=x.dtype)))
+    return Tensor._make(x.xp.nextafter(x._data, x.xp.asarray(_value(other), dtype=x.dtype)))

@@ -258,10 +258,10 @@ class MaxPool(Function):
         dims = ctx.dims
         nd = len(dims)
         if ctx.tensor_mode:
-            xa = x.data
+            xa = x._data
             xp = backend.get_array_module(xa)
             xpad = ctx.xpad if ctx.xpad is not None else xa
-            idx = _max_indices(xp, xpad, y.data, dims)
+            idx = _max_indices(xp, xpad, y._data, dims)
             return IndexScatter.apply(g, idx, x.shape, nd), None, None, None
         xp = ctx.xp
         xpad = ctx.xpad if ctx.xpad is not None else x
@@ -383,7 +383,7 @@ def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     _check_input(name, input, nd)
     dims = _geometry(name, input, nd, kernel_size, stride, padding, dilation, ceil_mode)
     xp = input.xp
-    x = input.data
+    x = input._data
     if nd == 2 and kernels.accepts(x):  # numba installed: one pass (shendu.kernels)
         h, w = dims
         y, idx = kernels.max_pool2d(x, (h.k, w.k, h.s, w.s, h.p, w.p, h.d, w.d),
@@ -472,7 +472,7 @@ def _max_unpool(name, nd, input, indices, kernel_size, stride, padding, output_s
                                   for o, d, si in zip(size, default, s)):
             raise ValueError(f"{name}: output_size {tuple(output_size)} must be within one "
                              f"stride {s} of the default size {default}")
-    idx = indices.data if isinstance(indices, Tensor) else input.xp.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else input.xp.asarray(indices)
     if tuple(idx.shape) != input.shape:
         raise ValueError(f"{name}: indices must have the input's shape {input.shape}, got "
                          f"{tuple(idx.shape)}")

@@ -25,7 +25,7 @@ from .creation import as_tensor, empty, tensor
 from .elementwise import _tensor
 
 __all__ = ["bernoulli", "multinomial", "poisson", "binomial", "randint_like", "logspace",
-           "range", "scalar_tensor", "empty_strided", "asarray", "hann_window",
+           "range", "scalar_tensor", "empty_strided", "empty_permuted", "asarray", "hann_window",
            "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
 
 
@@ -43,7 +43,7 @@ def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``p`` (``input`` holds the probabilities when ``p`` is None),
     else 0; same shape and dtype as ``input``."""
     x = _tensor(input, "bernoulli")
-    probs = x.data if p is None else np.broadcast_to(p, x.shape)
+    probs = x._data if p is None else np.broadcast_to(p, x.shape)
     if (probs < 0).any() or (probs > 1).any():
         raise RuntimeError("bernoulli: probabilities must be in [0, 1]")
     u = _rng(generator, x.xp).random(x.shape)
@@ -79,13 +79,13 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 def poisson(input, generator=None):
     """Samples from Poisson(rate) for each rate in ``input`` (same shape and dtype)."""
     x = _tensor(input, "poisson")
-    return Tensor._make(x.xp.asarray(_rng(generator, x.xp).poisson(x.data)).astype(x.dtype))
+    return Tensor._make(x.xp.asarray(_rng(generator, x.xp).poisson(x._data)).astype(x.dtype))
 
 
 def binomial(count, prob, generator=None):
     """Samples from Binomial(count, prob), elementwise (broadcasting)."""
     c, p = _tensor(count, "binomial"), _tensor(prob, "binomial")
-    out = _rng(generator, c.xp).binomial(c.data.astype(np.int64), p.data)
+    out = _rng(generator, c.xp).binomial(c._data.astype(np.int64), p._data)
     return Tensor._make(c.xp.asarray(out).astype(p.dtype))
 
 
@@ -131,10 +131,36 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False)
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def empty_permuted(size, physical_layout, *, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``size``; ``physical_layout`` (a permutation of the
+    dimensions: the memory order) is checked, the tensor itself is C-contiguous.
+
+    >>> shendu.empty_permuted((2, 3, 4), (0, 2, 1)).shape
+    (2, 3, 4)
+    """
+    if sorted(physical_layout) != list(builtins.range(len(tuple(size)))):
+        raise RuntimeError(f"empty_permuted: physical_layout {tuple(physical_layout)} must be "
+                           f"a permutation of the {len(tuple(size))} dimensions")
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """A tensor from ``obj``, sharing memory when it already is a tensor or array of the
-    right dtype and device (``copy=True`` always copies)."""
-    out = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype, device)
+    right dtype and device (``copy=True`` always copies).
+
+    >>> a = np.zeros(2, dtype=np.float32)
+    >>> t = shendu.asarray(a); a[0] = 5.0; t
+    tensor([5., 0.])
+    """
+    same_array = (isinstance(obj, np.ndarray) and not copy
+                  and (dtype is None or backend.to_dtype(dtype) == obj.dtype)
+                  and (device is None or backend.Device(device).type == "cpu"))
+    if same_array:
+        out = Tensor._make(obj)
+    elif copy:
+        out = tensor(obj, dtype=dtype, device=device)
+    else:
+        out = as_tensor(obj, dtype, device)
     return out.requires_grad_(True) if requires_grad else out
 
 

@@ -104,7 +104,7 @@ def repeat_interleave(x, repeats, dim=None):
         if repeats < 0:
             raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
         return RepeatInterleave.apply(x, int(repeats), d)
-    r = repeats.data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    r = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if r.dtype.kind not in "iu":
         raise TypeError(f"repeat_interleave: repeats must be an int or an integer tensor, "
                         f"got {r.dtype}")

@@ -141,8 +141,8 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
     keep = pick_keepdim(keepdim, keepdims)
     rdtype = _result_dtype(x, dtype, "sum")
     if x.dtype.kind not in "fc":
-        return _no_grad_result(np.asarray(x.data.sum(axis=axes, keepdims=keep, dtype=rdtype))
-                               if x.xp is np else x.data.sum(axis=axes, keepdims=keep,
+        return _no_grad_result(np.asarray(x._data.sum(axis=axes, keepdims=keep, dtype=rdtype))
+                               if x.xp is np else x._data.sum(axis=axes, keepdims=keep,
                                                              dtype=rdtype))
     return Sum.apply(x, axes, keep, rdtype)
 
@@ -325,7 +325,7 @@ class Prod(Function):
 
 
 def _data(t):
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _prod_of_others(ctx, x):
@@ -365,7 +365,7 @@ def prod(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     axes = _axes(x, dim, axis, "prod")
     keep = pick_keepdim(keepdim, keepdims)
     if x.dtype.kind not in "fc":
-        return _no_grad_result(x.xp.asarray(x.data.prod(axis=axes, keepdims=keep,
+        return _no_grad_result(x.xp.asarray(x._data.prod(axis=axes, keepdims=keep,
                                                         dtype=np.int64)))
     return Prod.apply(x, axes, keep)
 
@@ -457,7 +457,7 @@ def cumsum(x, dim=None, *, axis=None):
         return flat if d is None else flat.reshape(shape)
     a, = normalize_axes(d, x.ndim, "cumsum")
     if x.dtype.kind not in "fc":
-        return _no_grad_result(x.xp.cumsum(x.data, axis=a, dtype=np.int64))
+        return _no_grad_result(x.xp.cumsum(x._data, axis=a, dtype=np.int64))
     return CumSum.apply(x, a)
 
 
@@ -466,7 +466,7 @@ def _logical(name, x, dim, keepdim, axis, keepdims):
     x = _as_tensor(x, name)
     axes = _axes(x, dim, axis, name)
     keep = pick_keepdim(keepdim, keepdims)
-    f = x.data.all if name == "all" else x.data.any
+    f = x._data.all if name == "all" else x._data.any
     return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=keep)))
 
 

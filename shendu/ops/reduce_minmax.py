@@ -89,7 +89,7 @@ _MinResult = namedtuple("min", ["values", "indices"])
 
 
 def _check_nonempty(x, axes, name):
-    if x.data.size == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
+    if x._data.size == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape} over "
                          f"dim {axes if axes else None} (the {name} of no elements is undefined)")
 
@@ -105,7 +105,7 @@ def _extreme(name, x, dim, keepdim, axis, keepdims, largest):
         axes = normalize_axes(None, x.ndim, name)
         _check_nonempty(x, axes, name)
         if not x.requires_grad:
-            f = x.data.max if largest else x.data.min
+            f = x._data.max if largest else x._data.min
             return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=False)))
         return (Amax if largest else Amin).apply(x, axes, False)
     if isinstance(d, tuple):
@@ -116,7 +116,7 @@ def _extreme(name, x, dim, keepdim, axis, keepdims, largest):
     if x.ndim == 0:  # PyTorch allows dim 0 (or -1) on a 0-d tensor: itself, index 0
         x, keep = x.reshape(1), False
     find = x.xp.argmax if largest else x.xp.argmin
-    idx = find(x.data, axis=a, keepdims=True).astype(np.int64)
+    idx = find(x._data, axis=a, keepdims=True).astype(np.int64)
     values = (MaxAlongDim if largest else MinAlongDim).apply(x, a, keep, idx)
     indices = idx if keep else idx.reshape(idx.shape[:a] + idx.shape[a + 1:])
     return (_MaxResult if largest else _MinResult)(values, Tensor._make(indices))
@@ -156,7 +156,7 @@ def _amax(name, x, dim, keepdim, axis, keepdims, largest):
     keep = pick_keepdim(keepdim, keepdims)
     _check_nonempty(x, axes, name)
     if not x.requires_grad:
-        f = x.data.max if largest else x.data.min
+        f = x._data.max if largest else x._data.min
         return Tensor._make(x.xp.asarray(f(axis=axes, keepdims=keep)))
     return (Amax if largest else Amin).apply(x, axes, keep)
 
@@ -191,7 +191,7 @@ def _arg(name, x, dim, keepdim, axis, keepdims, largest):
     find = xp.argmax if largest else xp.argmin
     if d is None:
         _check_nonempty(x, (), name)
-        out = find(x.data.reshape(-1))
+        out = find(x._data.reshape(-1))
         out = xp.asarray(out, dtype=np.int64)
         if keep:
             out = out.reshape((1,) * x.ndim)
@@ -200,7 +200,7 @@ def _arg(name, x, dim, keepdim, axis, keepdims, largest):
     _check_nonempty(x, (a,), name)
     if x.ndim == 0:
         return Tensor._make(xp.zeros((), np.int64))
-    return Tensor._make(xp.asarray(find(x.data, axis=a, keepdims=keep), dtype=np.int64))
+    return Tensor._make(xp.asarray(find(x._data, axis=a, keepdims=keep), dtype=np.int64))
 
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):

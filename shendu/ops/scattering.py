@@ -29,7 +29,7 @@ from .elementwise import _tensor, cast
 from .indexing import (ScatterIntoZeros, _check_range, _dim, _int_index, getitem,
                        masked_fill, scatter_add)
 
-__all__ = ["scatter", "scatter_reduce", "index_add", "index_copy", "index_fill",
+__all__ = ["scatter", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_reduce",
            "index_put", "masked_select", "masked_scatter", "take", "put", "select_scatter",
            "slice_scatter", "diagonal_scatter"]
 
@@ -43,7 +43,7 @@ def _as_values(values, x, name):
 
 def _place(x, index, values, advanced, accumulate):
     """``x`` with ``values`` written at ``x[index]`` (added when ``accumulate``)."""
-    target = x.data[index].shape
+    target = x._data[index].shape
     values = _sh.broadcast_to(values, target) if values.shape != tuple(target) else values
     placed = ScatterIntoZeros.apply(values, index, x.shape, advanced)
     if accumulate:
@@ -124,14 +124,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if grad_mode.is_grad_enabled() and (x.requires_grad or s.requires_grad):
         raise RuntimeError(f"scatter_reduce: reduce={reduce!r} has no gradient in shendu; use "
                            "'sum' or 'mean', or compute it under shendu.no_grad()")
-    out = x.data.copy()
+    out = x._data.copy()
     if not include_self:
         init = {"prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
         written = np.zeros(x.shape, bool)
         written[pos] = True
         out[written] = init if x.dtype.kind == "f" or reduce == "prod" else \
             (np.iinfo(x.dtype).min if reduce == "amax" else np.iinfo(x.dtype).max)
-    ufunc.at(out, pos, s.data)
+    ufunc.at(out, pos, s._data)
     return Tensor._make(out)
 
 
@@ -160,6 +160,25 @@ def index_copy(input, dim, index, source):
     src = _as_values(source, x, "index_copy")
     idx, d = _index_along(x, dim, index, src.shape, "index_copy")
     return _place(x, _positions(x.xp.asarray(idx), d), src, True, False)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """``scatter_reduce`` of whole slices: slice ``j`` of ``source`` along ``dim`` is
+    combined into slice ``index[j]`` of ``input`` with ``reduce`` ('prod', 'mean',
+    'amax', 'amin'; 'mean' is differentiable).
+
+    >>> shendu.index_reduce(shendu.ones(3), 0, shendu.tensor([0, 0, 2]),
+    ...                     shendu.tensor([2.0, 3.0, 4.0]), "prod")
+    tensor([6., 1., 4.])
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', "
+                         f"got {reduce!r}")
+    x = _tensor(input, "index_reduce")
+    src = _as_values(source, x, "index_reduce")
+    idx, d = _index_along(x, dim, index, src.shape, "index_reduce")
+    return scatter_reduce(x, d, Tensor._make(np.ascontiguousarray(idx)), src, reduce,
+                          include_self=include_self)
 
 
 def index_fill(input, dim, index, value):
@@ -191,7 +210,7 @@ def masked_select(input, mask):
     tensor([1., 3.])
     """
     x = _tensor(input, "masked_select")
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
     shape = np.broadcast_shapes(x.shape, m.shape)
@@ -204,7 +223,7 @@ def masked_scatter(input, mask, source):
     """``out = input`` with the True positions of ``mask`` filled, in order, by the
     first elements of ``source``."""
     x = _tensor(input, "masked_scatter")
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     m = x.xp.broadcast_to(m, x.shape)
     k = int(m.sum())
     src = _sh.flatten(_as_values(source, x, "masked_scatter"))

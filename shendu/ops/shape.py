@@ -114,7 +114,7 @@ def reshape(x, *sizes, shape=None):
             raise TypeError("reshape: give the sizes either positionally or as shape=, not both")
         sizes = (shape,)
     shape = _sizes(sizes, "reshape")
-    data = x.data
+    data = x._data
     if shape != data.shape and (-1 in shape or math.prod(shape) != data.size
                                 or any(s < 0 for s in shape)):
         shape = _resolve_shape(data.shape, shape)

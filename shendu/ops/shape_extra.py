@@ -233,24 +233,22 @@ def meshgrid(*tensors, indexing="ij"):
     >>> gx, gy = shendu.meshgrid(shendu.tensor([1, 2]), shendu.tensor([3, 4, 5]))
     >>> gx.shape, gy[0]
     ((2, 3), tensor([3, 4, 5]))
+    >>> shendu.meshgrid(shendu.tensor([1, 2]), shendu.tensor([3, 4, 5]), indexing="xy")[0].shape
+    (3, 2)
     """
     ts = list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) \
         else list(tensors)
     ts = [_sh.flatten(_tensor(x, "meshgrid")) for x in ts]
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
-    swap = indexing == "xy" and len(ts) >= 2
-    if swap:
-        ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(x.shape[0] for x in ts)
     grids = []
     for k, x in enumerate(ts):
         view = [1] * len(ts)
         view[k] = x.shape[0]
         grids.append(_sh.expand(_sh.reshape(x, tuple(view)), *shape))
-    if swap:
+    if indexing == "xy" and len(ts) >= 2:  # 'xy' is 'ij' with the first two axes swapped
         grids = [_sh.swapaxes(g, 0, 1) for g in grids]
-        grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
 
@@ -321,7 +319,7 @@ def combinations(input, r=2, with_replacement=False):
 def unravel_index(indices, shape):
     """Flat indices into coordinates for ``shape``: a tuple of tensors, one per dimension."""
     from .creation import tensor
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return tuple(tensor(np.asarray(c, dtype=np.int64)) for c in np.unravel_index(idx, shape))
 

@@ -28,7 +28,7 @@ from .indexing import gather
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
            "quantile", "nanquantile", "searchsorted", "bucketize", "histc", "histogram",
-           "bincount", "unique", "unique_consecutive", "count_nonzero", "nonzero",
+           "bincount", "unique", "unique_consecutive", "count_nonzero", "nonzero", "nonzero_static",
            "argwhere", "isin"]
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -47,19 +47,25 @@ def _dim(dim, ndim, name):
 
 
 def _order(x, dim, descending):
-    """Stable argsort of ``x.data`` along ``dim`` (nan sorted last, as in PyTorch)."""
-    xp, a = x.xp, x.data
+    """Stable argsort of ``x.data`` along ``dim``. nan counts as larger than everything,
+    as in PyTorch: last in ascending order, first in descending order."""
+    xp, a = x.xp, x._data
     if a.ndim == 0:
         return xp.zeros((), dtype=np.int64)
-    if descending:
-        if a.dtype.kind == "b":
-            a = ~a
-        elif a.dtype.kind == "u":
-            a = a.max() - a
-        else:
-            # negate and keep nan last: nan has no order under negation
-            a = xp.where(xp.isnan(a), np.inf, -a) if a.dtype.kind == "f" else -a
-    return xp.argsort(a, axis=dim, kind="stable")
+    if not descending:
+        return xp.argsort(a, axis=dim, kind="stable")  # NumPy already puts nan last
+    if a.dtype.kind == "b":
+        return xp.argsort(~a, axis=dim, kind="stable")
+    if a.dtype.kind == "u":
+        return xp.argsort(a.max() - a, axis=dim, kind="stable")
+    if a.dtype.kind != "f":
+        return xp.argsort(-a, axis=dim, kind="stable")
+    nan = xp.isnan(a)
+    idx = xp.argsort(xp.where(nan, -np.inf, -a), axis=dim, kind="stable")
+    if nan.any():  # a second stable pass on "is not nan" moves nan ahead of +inf too
+        second = xp.argsort(~xp.take_along_axis(nan, idx, dim), axis=dim, kind="stable")
+        idx = xp.take_along_axis(idx, second, dim)
+    return idx
 
 
 def sort(input, dim=-1, descending=False, stable=False):
@@ -142,10 +148,10 @@ def nanmedian(input, dim=None, keepdim=False):
     x = _tensor(input, "nanmedian")
     if dim is None:
         flat = _sh.flatten(x)
-        n = int((~x.xp.isnan(flat.data)).sum())
+        n = int((~x.xp.isnan(flat._data)).sum())
         return _pick_rank(flat, 0, max(n - 1, 0) // 2, False).values
     d = _dim(dim, x.ndim, "nanmedian")
-    counts = (~x.xp.isnan(x.data)).sum(axis=d, keepdims=True)
+    counts = (~x.xp.isnan(x._data)).sum(axis=d, keepdims=True)
     ranks = x.xp.maximum(counts - 1, 0) // 2
     idx = x.xp.take_along_axis(_order(x, d, False), ranks, axis=d)
     values = gather(x, d, _int(idx))
@@ -208,7 +214,7 @@ def _quantile(input, q, dim, keepdim, interpolation, skip_nan, name):
     else:
         xs, d = x, _dim(dim, x.ndim, name)
     srt = sort(xs, d).values
-    n = (~xs.xp.isnan(xs.data)).sum(axis=d, keepdims=True) if skip_nan else \
+    n = (~xs.xp.isnan(xs._data)).sum(axis=d, keepdims=True) if skip_nan else \
         xs.xp.full((1,) * xs.ndim, xs.shape[d])
     outs = []
     for qi in qs:
@@ -236,7 +242,7 @@ def _quantile(input, q, dim, keepdim, interpolation, skip_nan, name):
         elif not keepdim:
             v = _sh.squeeze(v, d)
         outs.append(v)
-    if np.ndim(_value(q) if not isinstance(q, Tensor) else q.data) == 0:
+    if np.ndim(_value(q) if not isinstance(q, Tensor) else q._data) == 0:
         return outs[0]
     return stack(outs, 0)
 
@@ -356,7 +362,7 @@ def count_nonzero(input, dim=None):
     """The number of non-zero elements (over ``dim``, an int or tuple, or all)."""
     x = _tensor(input, "count_nonzero")
     axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
-    return _int(x.xp.asarray(x.xp.count_nonzero(x.data, axis=axis)))
+    return _int(x.xp.asarray(x.xp.count_nonzero(x._data, axis=axis)))
 
 
 def nonzero(input, *, as_tuple=False):
@@ -368,10 +374,29 @@ def nonzero(input, *, as_tuple=False):
             [3]])
     """
     x = _tensor(input, "nonzero")
-    idx = x.xp.nonzero(x.data.reshape(1) if x.ndim == 0 else x.data)
+    idx = x.xp.nonzero(x._data.reshape(1) if x.ndim == 0 else x._data)
     if as_tuple:
         return tuple(_int(i) for i in idx)
-    return _int(x.xp.stack(idx, axis=1) if idx else x.xp.zeros((0, 0), np.int64))
+    if x.ndim == 0:  # one row with no coordinates if the scalar is non-zero, as PyTorch
+        return _int(x.xp.zeros((int(idx[0].size), 0), np.int64))
+    return _int(x.xp.stack(idx, axis=1))
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero(input)`` cut or padded (with rows of ``fill_value``) to exactly ``size``
+    rows: an (size, ndim) int tensor.
+
+    >>> shendu.nonzero_static(shendu.tensor([0, 3, 4]), size=3)
+    tensor([[ 1],
+            [ 2],
+            [-1]])
+    """
+    idx = nonzero(input)
+    x = _tensor(input, "nonzero_static")
+    out = x.xp.full((int(size), max(x.ndim, 1) if x.ndim else 0), fill_value, dtype=np.int64)
+    k = min(int(size), idx.shape[0])
+    out[:k] = idx._data[:k]
+    return _int(out)
 
 
 def argwhere(input):
@@ -382,6 +407,6 @@ def argwhere(input):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """True where an element of ``elements`` is in ``test_elements``."""
     e = _tensor(elements, "isin")
-    t = test_elements.data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    return Tensor._make(e.xp.isin(e.data, t, invert=invert))
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return Tensor._make(e.xp.isin(e._data, t, invert=invert))
 

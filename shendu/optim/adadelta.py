@@ -72,12 +72,12 @@ class Adadelta(Optimizer):
         xp = p.xp
         if not state:
             state["step"] = 0
-            state["square_avg"] = Tensor._make(xp.zeros_like(p.data))
-            state["acc_delta"] = Tensor._make(xp.zeros_like(p.data))
+            state["square_avg"] = Tensor._make(xp.zeros_like(p._data))
+            state["acc_delta"] = Tensor._make(xp.zeros_like(p._data))
         state["step"] += 1
         rho, eps = float(group["rho"]), float(group["eps"])
         g, _ = grad_with_weight_decay(p, grad, float(group["weight_decay"]), group["maximize"])
-        v, u = state["square_avg"].data, state["acc_delta"].data
+        v, u = state["square_avg"]._data, state["acc_delta"]._data
 
         tmp = xp.multiply(g, g)
         tmp *= 1 - rho
@@ -94,4 +94,4 @@ class Adadelta(Optimizer):
         tmp *= 1 - rho
         u += tmp
         delta *= -float(group["lr"])
-        p.data += delta
+        p._data += delta

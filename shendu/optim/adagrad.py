@@ -60,7 +60,7 @@ class Adagrad(Optimizer):
     @staticmethod
     def _init_state(p, state, group):
         state["step"] = 0
-        sum_ = p.xp.empty_like(p.data)
+        sum_ = p.xp.empty_like(p._data)
         sum_.fill(group["initial_accumulator_value"])
         state["sum"] = Tensor._make(sum_)
 
@@ -85,11 +85,11 @@ class Adagrad(Optimizer):
         step = state["step"]
         g, _ = grad_with_weight_decay(p, grad, float(group["weight_decay"]), group["maximize"])
         clr = float(group["lr"]) / (1 + (step - 1) * float(group["lr_decay"]))
-        h = state["sum"].data
+        h = state["sum"]._data
         tmp = xp.multiply(g, g)
         h += tmp
         xp.sqrt(h, out=tmp)
         tmp += float(group["eps"])
         xp.divide(g, tmp, out=tmp)
         tmp *= -clr
-        p.data += tmp
+        p._data += tmp

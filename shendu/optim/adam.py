@@ -83,10 +83,10 @@ class Adam(Optimizer):
         xp = p.xp
         if not state:
             state["step"] = 0
-            state["exp_avg"] = Tensor._make(xp.zeros_like(p.data))
-            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data))
+            state["exp_avg"] = Tensor._make(xp.zeros_like(p._data))
+            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p._data))
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data))
+                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(p._data))
         state["step"] += 1
         step = state["step"]
         lr, eps = float(group["lr"]), float(group["eps"])
@@ -94,10 +94,10 @@ class Adam(Optimizer):
         weight_decay = float(group["weight_decay"])
 
         if weight_decay != 0 and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * weight_decay
+            p._data *= 1 - lr * weight_decay
             weight_decay = 0.0
         g, owned = grad_with_weight_decay(p, grad, weight_decay, group["maximize"])
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
 
         tmp = xp.empty_like(m)
         lerp_(xp, m, g, 1 - beta1, tmp)
@@ -110,7 +110,7 @@ class Adam(Optimizer):
         bias_correction2 = 1 - beta2 ** step
         step_size = lr / bias_correction1
         if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"].data
+            v_max = state["max_exp_avg_sq"]._data
             xp.maximum(v_max, v, out=v_max)
             v = v_max
         xp.sqrt(v, out=tmp)
@@ -118,7 +118,7 @@ class Adam(Optimizer):
         tmp += eps
         xp.divide(m, tmp, out=tmp)
         tmp *= -step_size
-        p.data += tmp
+        p._data += tmp
 
 
 class AdamW(Adam):

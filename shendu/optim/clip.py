@@ -74,7 +74,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     norm_type = float(norm_type)
     if not tensors:
         return Tensor._make(np.zeros((), dtype=backend.get_default_dtype()))
-    arrays = [t.data if isinstance(t, Tensor) else t for t in tensors]
+    arrays = [t._data if isinstance(t, Tensor) else t for t in tensors]
     xp = backend.get_array_module(arrays[0])
     first = backend.device_of(arrays[0])
     norms = [_vector_norm(backend.get_array_module(a), a, norm_type) for a in arrays]
@@ -96,15 +96,15 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else total_norm
+    total = total_norm._data if isinstance(total_norm, Tensor) else total_norm
     xp = backend.get_array_module(total)
     coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
     for g in grads:
-        if isinstance(g.data, np.generic):
-            g.data = np.array(g.data)
-        c = backend.move(xp.asarray(coef), g.device).astype(g.data.dtype)
+        if isinstance(g._data, np.generic):
+            g._data = np.array(g._data)
+        c = backend.move(xp.asarray(coef), g.device).astype(g._data.dtype)
         with np.errstate(invalid="ignore"):  # inf * 0 gives NaN, as in PyTorch
-            g.data *= c
+            g._data *= c
         g._version += 1
 
 
@@ -156,7 +156,7 @@ def clip_grad_value_(parameters, clip_value):
         g = p.grad
         if g is None:
             continue
-        if isinstance(g.data, np.generic):
-            g.data = np.array(g.data)
-        g.xp.clip(g.data, -clip_value, clip_value, out=g.data)
+        if isinstance(g._data, np.generic):
+            g._data = np.array(g._data)
+        g.xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._version += 1

@@ -190,33 +190,33 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
         for p in self._params:
-            if np.iscomplexobj(p.data):
+            if np.iscomplexobj(p._data):
                 raise TypeError("LBFGS: complex parameters are not supported")
-            if isinstance(p.data, np.generic):
-                p.data = np.array(p.data)
+            if isinstance(p._data, np.generic):
+                p._data = np.array(p._data)
         self._xp = self._params[0].xp
 
     # ------------------------------------------------------------ flat vectors
     def _gather_flat_grad(self):
         xp = self._xp
-        return xp.concatenate([xp.zeros(p.data.size, p.data.dtype) if p.grad is None
-                               else xp.asarray(p.grad.data).reshape(-1)
+        return xp.concatenate([xp.zeros(p._data.size, p._data.dtype) if p.grad is None
+                               else xp.asarray(p.grad._data).reshape(-1)
                                for p in self._params])
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += step_size * update[offset:offset + n].reshape(p.data.shape)
+            n = p._data.size
+            p._data += step_size * update[offset:offset + n].reshape(p._data.shape)
             p._version += 1
             offset += n
 
     def _clone_param(self):
-        return [p.data.copy() for p in self._params]
+        return [p._data.copy() for p in self._params]
 
     def _set_param(self, params_data):
         for p, x in zip(self._params, params_data):
-            p.data[...] = x
+            p._data[...] = x
             p._version += 1
 
     def _directional_evaluate(self, closure, x, t, d):

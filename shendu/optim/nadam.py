@@ -63,8 +63,8 @@ class NAdam(Optimizer):
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
-            state["exp_avg"] = Tensor._make(xp.zeros_like(p.data))
-            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p.data))
+            state["exp_avg"] = Tensor._make(xp.zeros_like(p._data))
+            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p._data))
         state["step"] += 1
         step = state["step"]
         lr, eps = float(group["lr"]), float(group["eps"])
@@ -73,10 +73,10 @@ class NAdam(Optimizer):
         momentum_decay = float(group["momentum_decay"])
 
         if weight_decay != 0 and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * weight_decay
+            p._data *= 1 - lr * weight_decay
             weight_decay = 0.0
         g, owned = grad_with_weight_decay(p, grad, weight_decay, group["maximize"])
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
 
         bias_correction2 = 1 - beta2 ** step
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
@@ -97,7 +97,7 @@ class NAdam(Optimizer):
 
         step_grad = xp.divide(g, denom, out=g if owned else None)
         step_grad *= -lr * (1.0 - mu) / (1.0 - mu_product)
-        p.data += step_grad
+        p._data += step_grad
         xp.divide(m, denom, out=denom)
         denom *= -lr * mu_next / (1.0 - mu_product_next)
-        p.data += denom
+        p._data += denom

@@ -199,10 +199,10 @@ class Optimizer:
                         p.grad = p.grad.detach()
                     else:
                         p.grad.requires_grad = False
-                    if isinstance(p.grad.data, np.generic):
-                        p.grad.data = np.zeros_like(np.asarray(p.grad.data))
+                    if isinstance(p.grad._data, np.generic):
+                        p.grad._data = np.zeros_like(np.asarray(p.grad._data))
                     else:
-                        p.grad.data.fill(0)
+                        p.grad._data.fill(0)
                     p.grad._version += 1
 
     def step(self, closure=None):
@@ -221,14 +221,14 @@ class Optimizer:
                 for i, p in enumerate(group["params"]):
                     if p.grad is None:
                         continue
-                    grad = p.grad.data
-                    if grad.shape != p.data.shape:
+                    grad = p.grad._data
+                    if grad.shape != p._data.shape:
                         raise RuntimeError(
                             f"{type(self).__name__}.step: parameter {i} of group {gi} has "
                             f"shape {p.shape} but its .grad has shape {tuple(grad.shape)}")
-                    if isinstance(p.data, np.generic):  # a NumPy scalar cannot be updated in place
-                        p.data = np.array(p.data)
-                    if p.data.ndim == 0:
+                    if isinstance(p._data, np.generic):  # a NumPy scalar cannot be updated in place
+                        p._data = np.array(p._data)
+                    if p._data.ndim == 0:
                         self._update_0d(p, grad, self.state[p], group)
                     else:
                         self._update(p, grad, self.state[p], group)
@@ -238,18 +238,18 @@ class Optimizer:
     def _update_0d(self, p, grad, state, group):
         """Update a 0-d parameter through 1-element views: NumPy ufuncs return scalars,
         not arrays, for 0-d operands, so the in-place rules need at least 1 dimension."""
-        data = p.data
-        one = [t for t in state.values() if isinstance(t, Tensor) and t.data.ndim == 0]
+        data = p._data
+        one = [t for t in state.values() if isinstance(t, Tensor) and t._data.ndim == 0]
         for t in one:
-            t.data = t.data.reshape(1)
-        p.data = data.reshape(1)  # a view: writes go to the 0-d array
+            t._data = t._data.reshape(1)
+        p._data = data.reshape(1)  # a view: writes go to the 0-d array
         try:
             self._update(p, grad.reshape(1), state, group)
         finally:
-            p.data = data
+            p._data = data
             for t in state.values():
-                if isinstance(t, Tensor) and t.data.shape == (1,):
-                    t.data = t.data.reshape(())
+                if isinstance(t, Tensor) and t._data.shape == (1,):
+                    t._data = t._data.reshape(())
 
     def _update(self, p, grad, state, group):
         """Update ``p.data`` in place from its gradient array ``grad`` (subclasses)."""
@@ -334,7 +334,7 @@ class Optimizer:
 # -------------------------------------------------------------------- helpers
 def _copy_value(v):
     if isinstance(v, Tensor):
-        return Tensor._make(v.data.copy())
+        return Tensor._make(v._data.copy())
     if hasattr(v, "shape") and hasattr(v, "copy"):  # a NumPy / CuPy array
         return v.copy()
     return copy.deepcopy(v)
@@ -350,7 +350,7 @@ def _index_key(key):
 def _cast_like(p, name, value, key):
     """A copy of a saved buffer as a Tensor on ``p``'s device, with ``p``'s dtype."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not (hasattr(value, "shape") and hasattr(value, "dtype")):
         return copy.deepcopy(value)
     if value.ndim > 0 and tuple(value.shape) != p.shape:
@@ -360,8 +360,8 @@ def _cast_like(p, name, value, key):
     if isinstance(value, np.generic):
         value = np.asarray(value)
     value = backend.move(value, p.device)
-    if p.data.dtype.kind in "fc" and value.dtype.kind in "fc":
-        value = value.astype(p.data.dtype)  # astype copies
+    if p._data.dtype.kind in "fc" and value.dtype.kind in "fc":
+        value = value.astype(p._data.dtype)  # astype copies
     else:
         value = value.copy()
     return Tensor._make(value)
@@ -375,7 +375,7 @@ def grad_with_weight_decay(p, grad, weight_decay, maximize):
     may overwrite, False when it is the gradient itself (never written to).
     """
     if weight_decay != 0:
-        g = p.data * weight_decay
+        g = p._data * weight_decay
         if maximize:
             g -= grad
         else:

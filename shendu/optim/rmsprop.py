@@ -72,22 +72,22 @@ class RMSprop(Optimizer):
         momentum = float(group["momentum"])
         if not state:
             state["step"] = 0
-            state["square_avg"] = Tensor._make(xp.zeros_like(p.data))
+            state["square_avg"] = Tensor._make(xp.zeros_like(p._data))
             if momentum > 0:
-                state["momentum_buffer"] = Tensor._make(xp.zeros_like(p.data))
+                state["momentum_buffer"] = Tensor._make(xp.zeros_like(p._data))
             if group["centered"]:
-                state["grad_avg"] = Tensor._make(xp.zeros_like(p.data))
+                state["grad_avg"] = Tensor._make(xp.zeros_like(p._data))
         state["step"] += 1
         alpha, eps = float(group["alpha"]), float(group["eps"])
         g, _ = grad_with_weight_decay(p, grad, float(group["weight_decay"]), group["maximize"])
-        v = state["square_avg"].data
+        v = state["square_avg"]._data
 
         tmp = xp.multiply(g, g)
         tmp *= 1 - alpha
         v *= alpha
         v += tmp
         if group["centered"]:
-            m = state["grad_avg"].data
+            m = state["grad_avg"]._data
             lerp_(xp, m, g, 1 - alpha, tmp)
             xp.multiply(m, m, out=tmp)
             xp.subtract(v, tmp, out=tmp)
@@ -97,10 +97,10 @@ class RMSprop(Optimizer):
         tmp += eps
         xp.divide(g, tmp, out=tmp)
         if momentum > 0:
-            b = state["momentum_buffer"].data
+            b = state["momentum_buffer"]._data
             b *= momentum
             b += tmp
             xp.multiply(b, -float(group["lr"]), out=tmp)
         else:
             tmp *= -float(group["lr"])
-        p.data += tmp
+        p._data += tmp

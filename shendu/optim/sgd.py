@@ -89,7 +89,7 @@ class SGD(Optimizer):
                 b = g.copy()
                 state["momentum_buffer"] = Tensor._make(b)
             else:
-                b = buf.data
+                b = buf._data
                 b *= momentum
                 dampening = float(group["dampening"])
                 if dampening != 0:
@@ -106,9 +106,9 @@ class SGD(Optimizer):
                 d = b
         if d is scratch:
             d *= -lr
-            p.data += d
+            p._data += d
         elif scratch is not None:
             p.xp.multiply(d, -lr, out=scratch)
-            p.data += scratch
+            p._data += scratch
         else:
-            p.data += (-lr) * d
+            p._data += (-lr) * d

@@ -297,7 +297,7 @@ class DQN(Agent):
         for one observation, ``(N, n_actions)`` for a batch."""
         x, single = self._encode_batch(obs)
         with no_grad():
-            q = self.q_network(Tensor(x)).data
+            q = self.q_network(Tensor(x))._data
         return q[0] if single else q
 
     @property
@@ -312,7 +312,7 @@ class DQN(Agent):
 
     def _greedy(self, x):
         with no_grad():
-            q = self.q_network(Tensor(x[None])).data
+            q = self.q_network(Tensor(x[None]))._data
         return int(q[0].argmax())
 
     def act(self, obs, greedy=True):
@@ -338,9 +338,9 @@ class DQN(Agent):
         default). No gradient flows through it."""
         next_obs = np.asarray(next_obs, dtype=np.float32)
         with no_grad():
-            q_next = self.target_network(Tensor(next_obs)).data
+            q_next = self.target_network(Tensor(next_obs))._data
             if self.double:
-                best = self.q_network(Tensor(next_obs)).data.argmax(axis=1)
+                best = self.q_network(Tensor(next_obs))._data.argmax(axis=1)
                 v_next = q_next[np.arange(q_next.shape[0]), best]
             else:
                 v_next = q_next.max(axis=1)
@@ -372,20 +372,20 @@ class DQN(Agent):
             clip_grad_norm_(self._params, self.max_grad_norm)
         self.optimizer.step()
         self.updates += 1
-        return float(loss.data)
+        return float(loss._data)
 
     def update_target(self):
         """``theta_target <- tau theta + (1 - tau) theta_target`` (a copy when tau = 1)."""
         tau = self.tau
         for p, tp in zip(self._params, self._target_params):
             if tau == 1.0:
-                np.copyto(tp.data, p.data)
+                np.copyto(tp._data, p._data)
             else:
-                tp.data *= 1.0 - tau
-                tp.data += tau * p.data
+                tp._data *= 1.0 - tau
+                tp._data += tau * p._data
         # buffers (e.g. batch-norm statistics) are copied as they are
         for b, tb in zip(self.q_network.buffers(), self.target_network.buffers()):
-            np.copyto(tb.data, b.data)
+            np.copyto(tb._data, b._data)
 
     def train(self, total_steps, report_every=10, log=None, eval_env=None, eval_every=None,
               eval_episodes=10, eval_seed=None, keep_best=False):
@@ -467,7 +467,7 @@ class DQN(Agent):
                 log.record("eval_return", float(np.mean(returns)))
                 if keep_best and np.mean(returns) >= self.best_return:
                     self.best_return, self.best_step = float(np.mean(returns)), self.steps
-                    self.best_state = {k: np.array(v.data, copy=True)
+                    self.best_state = {k: np.array(v._data, copy=True)
                                        for k, v in self.q_network.state_dict().items()}
                 if report_every:
                     print(f"DQN: step {self.steps:>8,} | greedy return {np.mean(returns):8.2f} "

@@ -221,7 +221,7 @@ class PolicyAgent(Agent):
         """Actions for encoded observations ``x`` (B, obs_dim), one forward pass without
         a graph; sampling in NumPy (the hot loop: no distribution objects)."""
         with no_grad():
-            out = self.policy.actor(Tensor(x)).data
+            out = self.policy.actor(Tensor(x))._data
         if self.discrete:
             if greedy:
                 return out.argmax(axis=1)
@@ -231,7 +231,7 @@ class PolicyAgent(Agent):
             return np.minimum((cdf <= u).sum(axis=1), out.shape[1] - 1)
         if greedy:
             return out
-        std = np.exp(self.policy.log_std.data)
+        std = np.exp(self.policy.log_std._data)
         return out + std * self.rng.standard_normal(out.shape).astype(np.float32)
 
     def act(self, obs, greedy=True):
@@ -241,7 +241,7 @@ class PolicyAgent(Agent):
 
     def _values(self, x):
         with no_grad():
-            return self.policy.value(Tensor(x)).data.astype(np.float64)
+            return self.policy.value(Tensor(x))._data.astype(np.float64)
 
     def _step_optimizer(self, loss, max_grad_norm):
         self.optimizer.zero_grad()
@@ -368,7 +368,7 @@ class REINFORCE(PolicyAgent):
         info = {}
         if self.baseline is True:
             values = self.policy.value(x)
-            adv = G - values.data
+            adv = G - values._data
             value_loss = ((values - Tensor(G.astype(np.float32))) ** 2).mean()
             info["value_loss"] = float(value_loss.item())
         elif self.baseline == "mean":

@@ -41,9 +41,9 @@ def ppo_clip_loss(log_probs, old_log_probs, advantages, clip_range=0.2):
     if not 0 < clip_range < 1:
         raise ValueError(f"ppo_clip_loss: clip_range must be in (0, 1), got {clip_range!r}")
     dtype = log_probs.dtype
-    old = np.asarray(old_log_probs.data if isinstance(old_log_probs, Tensor) else old_log_probs,
+    old = np.asarray(old_log_probs._data if isinstance(old_log_probs, Tensor) else old_log_probs,
                      dtype=dtype)
-    adv = np.asarray(advantages.data if isinstance(advantages, Tensor) else advantages,
+    adv = np.asarray(advantages._data if isinstance(advantages, Tensor) else advantages,
                      dtype=dtype)
     if old.shape != tuple(log_probs.shape) or adv.shape != tuple(log_probs.shape):
         raise ValueError(f"ppo_clip_loss: log_probs {tuple(log_probs.shape)}, old_log_probs "
@@ -123,7 +123,7 @@ class PPO(PolicyAgent):
     def _old_log_probs(self, x, actions):
         from shendu.autograd import no_grad
         with no_grad():
-            return self.policy.log_prob(self.policy.distribution(x), actions).data
+            return self.policy.log_prob(self.policy.distribution(x), actions)._data
 
     def update(self, batch, log=None):
         """``n_epochs`` of clipped minibatch steps on one rollout; returns statistics."""
@@ -151,7 +151,7 @@ class PPO(PolicyAgent):
                 if self.entropy_coef:
                     loss = loss - self.entropy_coef * self.policy.entropy(dist).mean()
                 self._step_optimizer(loss, self.max_grad_norm)
-                log_ratio = lp.data.astype(np.float64) - old[idx]
+                log_ratio = lp._data.astype(np.float64) - old[idx]
                 kls.append(float(np.mean(np.expm1(log_ratio) - log_ratio)))
                 stats["clip_fraction"].append(float(np.mean(np.abs(np.expm1(log_ratio))
                                                             > self.clip_range)))

@@ -60,7 +60,7 @@ def require_tensorboardx(who):
 def _to_numpy(x, who, name):
     """A NumPy array of numbers from a Tensor, NumPy/CuPy array, torch tensor, list or
     Python number (the data is read, never changed)."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
         data = data.detach().cpu().numpy()
     if not isinstance(data, (np.ndarray, list, tuple, int, float, np.generic)) \

@@ -78,7 +78,7 @@ def _as_inputs(model, input_to_model):
     out = []
     for i, x in enumerate(items):
         if isinstance(x, Tensor):
-            data = x.data
+            data = x._data
         else:
             try:
                 data = np.asarray(x)

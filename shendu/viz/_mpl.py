@@ -58,7 +58,7 @@ def finish(fig, path=None, show=False, dpi=100):
 
 def to_numpy(x, who, name):
     """A NumPy array from a list, NumPy/CuPy array, shendu Tensor or torch tensor."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
         data = data.detach().cpu().numpy()
     if not isinstance(data, np.ndarray) and backend.get_array_module(data) is not np:

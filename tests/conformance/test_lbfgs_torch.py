@@ -123,7 +123,7 @@ def test_mlp_iterates_match(line_search_fn):
                                torch.nn.Linear(5, 1)).double()
     with torch.no_grad():
         for tp, p in zip(tnet.parameters(), net.parameters()):
-            tp.copy_(torch.from_numpy(p.data.copy()))
+            tp.copy_(torch.from_numpy(p._data.copy()))
     Xs, ys, Xt, yt = shendu.tensor(X), shendu.tensor(y), torch.tensor(X), torch.tensor(y)
     opts = dict(lr=0.2 if line_search_fn is None else 1, max_iter=6, history_size=4,
                 line_search_fn=line_search_fn)

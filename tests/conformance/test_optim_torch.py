@@ -116,7 +116,7 @@ def run_both(name, opts, dtype, steps=STEPS, skip=None, groups=None):
         topt = _torch_optimizer(name, [dict(params=[p], **g) for p, g in zip(theirs, groups)],
                                 opts)
     for step in range(steps):
-        grads = q.grads([p.data for p in ours])
+        grads = q.grads([p._data for p in ours])
         opt.zero_grad()
         topt.zero_grad()
         for i, (p, tp, g) in enumerate(zip(ours, theirs, grads)):
@@ -136,7 +136,7 @@ def _assert_close(ours, theirs, dtype):
     rtol, atol = (1e-5, 1e-6) if dtype == np.float32 else (1e-8, 1e-10)
     for i, (p, tp) in enumerate(zip(ours, theirs)):
         assert p.dtype == dtype
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=rtol, atol=atol,
+        np.testing.assert_allclose(p._data, tp.detach().numpy(), rtol=rtol, atol=atol,
                                    err_msg=f"parameter {i}")
 
 
@@ -146,7 +146,7 @@ def test_optimizer_matches_torch_float32(name, opts):
     _assert_close(ours, theirs, np.float32)
     # the parameters moved (the test can fail if nothing happens)
     q = Quadratic(SHAPES)
-    assert not np.allclose(ours[0].data, q.init[0].astype(np.float32))
+    assert not np.allclose(ours[0]._data, q.init[0].astype(np.float32))
 
 
 @pytest.mark.parametrize("name,opts", [CASES[i] for i in sorted(FLOAT64)],
@@ -167,7 +167,7 @@ def test_state_matches_torch(name, opts):
         for key, tval in tstate.items():
             val = ours["state"][idx][key]
             tval = tval.numpy() if isinstance(tval, torch.Tensor) else tval
-            val = val.data if isinstance(val, shendu.Tensor) else val
+            val = val._data if isinstance(val, shendu.Tensor) else val
             np.testing.assert_allclose(np.asarray(val, dtype=np.float64),
                                        np.asarray(tval, dtype=np.float64),
                                        rtol=1e-5, atol=1e-6, err_msg=f"{idx}.{key}")
@@ -215,7 +215,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-6)
     assert total.dtype == np.float32
     for p, tp in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_clip_grad_value_matches_torch():
@@ -225,4 +225,4 @@ def test_clip_grad_value_matches_torch():
     p.grad, tp.grad = shendu.tensor(g), torch.tensor(g)
     optim.clip_grad_value_([p], 0.5)
     torch.nn.utils.clip_grad_value_([tp], 0.5)
-    np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
+    np.testing.assert_array_equal(p.grad._data, tp.grad.numpy())

@@ -35,7 +35,7 @@ _NEG = -1e9
 def _bool(mask, xp):
     if mask is None:
         return None
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     return xp.asarray(m).astype(bool)
 
 

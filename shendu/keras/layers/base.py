@@ -334,7 +334,7 @@ class Layer(ConfigMixin, Module):
             arrays.append(a)
         with grad_mode.no_grad():
             for (_, t), a in zip(mine, arrays):
-                t.data[...] = t.xp.asarray(a, dtype=t.dtype)
+                t._data[...] = t.xp.asarray(a, dtype=t.dtype)
                 t._version += 1
 
     def count_params(self):

@@ -341,8 +341,8 @@ class Embedding(Layer):
 
     def call(self, inputs):
         if inputs.dtype.kind == "f":
-            inputs = Tensor._make(inputs.data.astype(np.int64))
-        data = inputs.data
+            inputs = Tensor._make(inputs._data.astype(np.int64))
+        data = inputs._data
         if data.size and (int(data.min()) < 0 or int(data.max()) >= self.input_dim):
             raise ValueError(f"Embedding '{self.name}': ids must be in [0, {self.input_dim - 1}] "
                              f"(input_dim={self.input_dim}), got ids from {int(data.min())} to "
@@ -352,7 +352,7 @@ class Embedding(Layer):
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
             return None
-        data = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        data = inputs._data if isinstance(inputs, Tensor) else np.asarray(inputs)
         return Tensor._make(data != 0)
 
     def compute_output_shape(self, input_shape):

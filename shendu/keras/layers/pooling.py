@@ -80,7 +80,7 @@ class _Pooling(Layer):
                 ones = np.zeros((1, 1) + tuple(x.shape[2:]), dtype=x.dtype)
                 ones = pad_spatial(Tensor._make(x.xp.asarray(ones + 1)), pairs)
                 count = _AVG[n](ones, self.pool_size, self.strides)
-                y = y / Tensor._make(count.data)
+                y = y / Tensor._make(count._data)
         if last:
             y = to_channels_last(y, n)
         return y
@@ -161,7 +161,7 @@ class _GlobalPooling(Layer):
         return ops.mean(inputs, axis=axes, keepdims=self.keepdims)
 
     def _masked(self, x, mask, axis):
-        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         m = x.xp.asarray(m).astype(x.dtype)
         if axis == 1:
             m = m[:, :, None]

@@ -54,7 +54,7 @@ def _as_mask(mask, x):
         mask = mask[0]
         if mask is None:
             return None
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     m = x.xp.asarray(m).astype(bool)
     if m.shape != tuple(x.shape[:2]):
         raise ValueError(f"the mask has shape {tuple(m.shape)} but the inputs {x.shape} need a "
@@ -430,7 +430,7 @@ class Masking(_ElementwiseLayer):
         self.mask_value = float(mask_value)
 
     def _mask_array(self, inputs):
-        return (inputs.data != inputs.dtype.type(self.mask_value)).any(axis=-1)
+        return (inputs._data != inputs.dtype.type(self.mask_value)).any(axis=-1)
 
     def call(self, inputs):
         keep = self._mask_array(inputs)[..., None].astype(inputs.dtype)

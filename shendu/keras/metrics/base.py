@@ -23,7 +23,7 @@ EPSILON = 1e-7
 def _array(x):
     """Host-or-device array of a Tensor, array or list (never copies a Tensor's data)."""
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return x
     return np.asarray(x)
@@ -269,7 +269,7 @@ class MeanMetricWrapper(Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         if isinstance(values, Tensor):
-            values = values.data
+            values = values._data
         super().update_state(values, sample_weight)
 
     def get_config(self):

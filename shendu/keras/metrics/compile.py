@@ -95,4 +95,4 @@ class CompileMetrics(Metric):
 
 def _array(a):
     from ...autograd.tensor import Tensor
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a

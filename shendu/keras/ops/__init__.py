@@ -31,6 +31,7 @@ from . import _nn as nn
 from . import image, linalg, numpy
 from ._core import *  # noqa: F401,F403
 from ._coverage import NOT_COVERED
+from ._ctc import *  # noqa: F401,F403
 from ._nn import *  # noqa: F401,F403
 from ._numpy_extra import *  # noqa: F401,F403
 from ._numpy_math import *  # noqa: F401,F403
@@ -44,8 +45,9 @@ from ._numpy_math import __all__ as _a4
 from ._numpy_reduce import __all__ as _a5
 from ._numpy_search import __all__ as _a6
 from ._numpy_shape import __all__ as _a7
+from ._ctc import __all__ as _a8
 
-__all__ = sorted(set(_a1 + _a2 + _a3 + _a4 + _a5 + _a6 + _a7)) + \
+__all__ = sorted(set(_a1 + _a2 + _a3 + _a4 + _a5 + _a6 + _a7 + _a8)) + \
     ["core", "nn", "numpy", "image", "linalg", "NOT_COVERED"]
 
 

@@ -23,8 +23,6 @@ NOT_COVERED = {
     "fft": _COMPLEX, "fft2": _COMPLEX, "ifft2": _COMPLEX, "rfft": _COMPLEX, "irfft": _COMPLEX,
     "stft": _COMPLEX, "istft": _COMPLEX, "polar": _COMPLEX, "view_as_complex": _COMPLEX,
     "view_as_real": _COMPLEX,
-    "ctc_loss": "no CTC op in shendu yet (a dynamic-programming loss over alignments)",
-    "ctc_decode": "no CTC op in shendu yet",
     "custom_gradient": "write a shendu.autograd.Function (forward and backward) instead",
     "jvp": "shendu's autograd is reverse mode only (use backward / shendu.autograd.grad)",
     "erfinv": "no inverse error function in shendu.ops yet",

@@ -44,7 +44,7 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(vec.data[start:start + n].reshape(p.shape))
+            p.copy_(vec._data[start:start + n].reshape(p.shape))
             start += n
 
 from . import rnn  # noqa: E402  (shendu.nn.utils.rnn: pack/pad variable-length sequences)

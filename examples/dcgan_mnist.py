@@ -150,8 +150,9 @@ def sample_many(gan, n, batch_size=500):
     return np.concatenate(parts)
 
 
-def train_shendu(x, args, out, log=print):
-    """The PyTorch-style loop: shuffle, cut batches, one ``GAN.train_step`` per batch."""
+def train_shendu(x, args, out, log=print, on_epoch=None):
+    """The PyTorch-style loop: shuffle, cut batches, one ``GAN.train_step`` per batch;
+    ``on_epoch(epoch, gan)`` after every epoch (scores along the way)."""
     G = dcgan_generator(args.latent_dim, channels=tuple(args.channels))
     D = dcgan_discriminator(1, channels=tuple(reversed(args.channels)))
     gan = GAN(G, D, latent_dim=args.latent_dim, lr=args.lr, betas=(0.5, 0.999))
@@ -175,6 +176,10 @@ def train_shendu(x, args, out, log=print):
         log(f"epoch {epoch + 1}/{args.epochs}: d_loss {history['d_loss'][-1]:.3f}  g_loss "
             f"{history['g_loss'][-1]:.3f}  D(x) {history['d_real'][-1]:.3f}  D(G(z)) "
             f"{history['d_fake'][-1]:.3f}  ({time.perf_counter() - t0:.0f} s)")
+        if on_epoch is not None:  # scoring along the way is not training time
+            t_score = time.perf_counter()
+            on_epoch(epoch + 1, gan)
+            t0 += time.perf_counter() - t_score
     seconds = time.perf_counter() - t0
     final = gan.save_grid(out / "dcgan_final.png", z=fixed_z)
     # both networks, to sample or score again later: gan.load_state_dict(shendu.load(path))
@@ -304,6 +309,8 @@ def main(argv=None):
                         help="generated digits the Inception score is computed on")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch replica")
+    parser.add_argument("--score-every", type=int, default=0,
+                        help="also score 2,000 digits every this many epochs (0: only at the end)")
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SHENDU_EXAMPLE_QUICK") == "1",
                         help="256 training digits, 2 epochs, a judge trained on 2,000 digits, "
@@ -330,7 +337,17 @@ def main(argv=None):
           f"{real.classes_covered} classes")
 
     x_gan = x_train[:256] if args.quick else x_train
-    gan, history, grids, final_png, seconds = train_shendu(x_gan, args, out)
+    curve = []
+
+    def score_along(epoch, gan):
+        if args.score_every and epoch % args.score_every == 0 and epoch < args.epochs:
+            s = classifier_inception_score(judge, sample_many(gan, 2000), splits=splits)
+            curve.append((epoch, s.score))
+            print(f"  epoch {epoch}: IS {s.score:.3f} on 2,000 digits, "
+                  f"{s.classes_covered}/10 classes")
+
+    gan, history, grids, final_png, seconds = train_shendu(x_gan, args, out,
+                                                           on_epoch=score_along)
     n_params_g = sum(p.numel() for p in gan.generator.parameters())
     n_params_d = sum(p.numel() for p in gan.discriminator.parameters())
     fake = sample_many(gan, args.n_score)

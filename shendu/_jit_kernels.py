@@ -511,3 +511,52 @@ def par_max_pool2d_grad_planes(g, idx, gx):
     for c in numba.prange(steps):
         r = slice(c * step, (c + 1) * step)
         max_pool2d_grad_planes(g[r], idx[r], gx[r])
+
+
+# ------------------------------------------------------------------ col2im (2-D)
+# NumPy's col2im is kh * kw strided ``+=`` passes, each over rows of ``ow`` elements
+# ``stride`` apart: short rows, most of the time in loop overhead (5x slower than this
+# one pass for a stride-2 transposed convolution). Two layouts of the columns: image-major
+# ``(A, B, kh, kw, oh, ow)`` and kernel-major ``(A, kh, kw, B, oh, ow)`` (what the GEMM of
+# a channel-major convolution gradient gives); both are read in memory order.
+
+@_njit()
+def col2im2d(cols, geometry, gx):
+    sh, sw, dh, dw = geometry
+    for a in range(cols.shape[0]):
+        for b in range(cols.shape[1]):
+            for u in range(cols.shape[2]):
+                for v in range(cols.shape[3]):
+                    for i in range(cols.shape[4]):
+                        row = i * sh + u * dh
+                        for j in range(cols.shape[5]):
+                            gx[a, b, row, j * sw + v * dw] += cols[a, b, u, v, i, j]
+
+
+@_njit()
+def col2im2d_kmajor(cols, geometry, gx):
+    sh, sw, dh, dw = geometry
+    for a in range(cols.shape[0]):
+        for u in range(cols.shape[1]):
+            for v in range(cols.shape[2]):
+                for b in range(cols.shape[3]):
+                    for i in range(cols.shape[4]):
+                        row = i * sh + u * dh
+                        for j in range(cols.shape[5]):
+                            gx[a, b, row, j * sw + v * dw] += cols[a, u, v, b, i, j]
+
+
+@_pjit()
+def par_col2im2d(cols, geometry, gx):
+    step, steps = _blocks(gx.shape[0], gx[0].size)
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        col2im2d(cols[r], geometry, gx[r])
+
+
+@_pjit()
+def par_col2im2d_kmajor(cols, geometry, gx):
+    step, steps = _blocks(gx.shape[0], gx[0].size)
+    for c in numba.prange(steps):
+        r = slice(c * step, (c + 1) * step)
+        col2im2d_kmajor(cols[r], geometry, gx[r])

@@ -14,7 +14,8 @@ and at least as accurate (within 1.5 units in the last place).
 
 What. With numba installed (``pip install "shendu[jit]"``), ``softmax``, ``log_softmax``
 and their gradients along the last axis, 2-D max pooling (maxima and indices in one pass,
-:func:`max_pool2d`), and ``exp``, ``tanh`` and tanh's gradient, on big
+:func:`max_pool2d`), 2-D col2im (transposed convolutions and every convolution's input
+gradient, :func:`col2im2d`), and ``exp``, ``tanh`` and tanh's gradient, on big
 (>= ``MIN_ELEMENTS``) C-contiguous float32 NumPy arrays run the kernels of
 :mod:`shendu._jit_kernels`, split over the threads of :mod:`shendu.parallel`. Everything
 else -- no numba, ``SHENDU_JIT=0``, float64 (gradient checks), CuPy arrays, small arrays
@@ -58,7 +59,7 @@ from . import parallel
 __all__ = ["available", "enabled", "set_enabled", "disabled", "accepts", "exp", "tanh",
            "tanh_grad", "softmax", "softmax_grad", "log_softmax", "log_softmax_grad",
            "add", "sub", "mul", "div", "neg", "mul_grads", "spread", "max_pool2d",
-           "max_pool2d_grad", "MIN_ELEMENTS",
+           "max_pool2d_grad", "col2im2d", "MIN_ELEMENTS",
            "SPREAD_MIN_ELEMENTS"]
 
 MIN_ELEMENTS = 32 * 1024  # below this, calling into a kernel costs more than it saves
@@ -307,6 +308,29 @@ def max_pool2d_grad(g, idx, shape):
     gx = np.zeros((len(planes), H * W), np.float32)
     _launch("max_pool2d_grad_planes", planes, idx.reshape(planes.shape), gx, unit=H * W)
     return gx.reshape(shape)
+
+
+def col2im2d(cols, gx, stride, dilation):
+    """col2im's adds in one compiled pass: ``gx[a, b, i*s0 + u*d0, j*s1 + v*d1] +=
+    cols[a, b, u, v, i, j]`` for ``cols`` (A, B, kh, kw, oh, ow), C-contiguous or a view of
+    a C-contiguous (A, kh, kw, B, oh, ow) array, into ``gx`` (A, B, H, W) (padded; an
+    array :func:`accepts` takes). Returns False, having done nothing, for arrays the
+    kernels do not take (float64, CuPy, small, other layouts): the caller's NumPy loop
+    then runs."""
+    if not (_enabled and type(cols) is np.ndarray and cols.dtype == np.float32
+            and cols.ndim == 6 and cols.size >= MIN_ELEMENTS and _is_array(gx)
+            and _kernels() is not None):
+        return False
+    if cols.flags.c_contiguous:
+        name, src = "col2im2d", cols
+    else:
+        src = cols.transpose(0, 2, 3, 1, 4, 5)
+        if not src.flags.c_contiguous:
+            return False
+        name = "col2im2d_kmajor"
+    geometry = (int(stride[0]), int(stride[1]), int(dilation[0]), int(dilation[1]))
+    _launch(name, src, geometry, gx, unit=gx[0].size)
+    return True
 
 
 def _launch(name, *args, unit):

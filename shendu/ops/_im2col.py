@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import parallel
+from .. import kernels, parallel
 
 
 # ----------------------------------------------------------------------- array helpers
@@ -85,12 +85,15 @@ def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
     kernel offset (kh*kw of them): for a fixed offset the strided target positions never
     collide, so ``+=`` on the view is exact (no ``np.add.at``). On the CPU the threads
     take slabs of A (of B if A is small); cache-sized slabs measured slower, as each add
-    then runs over many short rows."""
+    then runs over many short rows. With numba, 2-D float32 columns take one compiled
+    pass instead (:func:`shendu.kernels.col2im2d`, 2-5x faster)."""
     a, b = in_shape[:2]
     spatial = len(kernel)
     out = tuple(cols.shape[2 + spatial:])
     padded = tuple(s + p + q for s, (p, q) in zip(in_shape[2:], pads))
     gx = xp.zeros((a, b) + padded, dtype=cols.dtype)
+    if xp is np and spatial == 2 and kernels.col2im2d(cols, gx, stride, dilation):
+        return _crop(gx, in_shape, pads)
     lead = (slice(None), slice(None))
     axis = 0 if a >= 8 or a >= b else 1
 
@@ -105,8 +108,14 @@ def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
         parallel.for_blocks(slab, gx.shape[axis], unit=gx.size // gx.shape[axis] * _prod(kernel))
     else:
         slab(0, gx.shape[axis])
+    return _crop(gx, in_shape, pads)
+
+
+def _crop(gx, in_shape, pads):
+    """The padded image ``gx`` without its padding (a view)."""
     if any(p or q for p, q in pads):
-        gx = gx[lead + tuple(slice(p, p + s) for s, (p, _) in zip(in_shape[2:], pads))]
+        gx = gx[(slice(None), slice(None)) + tuple(slice(p, p + s) for s, (p, _) in
+                                                   zip(in_shape[2:], pads))]
     return gx
 
 

@@ -7,7 +7,7 @@ Both run the alpha/beta recursions over time in a loop; shendu's steps are NumPy
 vectorised over the batch and the extended labels (2S+1), in float64. Ratios are
 shendu's time over PyTorch's (alternating rounds, warm-up by time: see _compare.py).
 
-Run: python benchmarks/bench_ctc.py [--quick]
+Run: python benchmarks/ctc.py [--quick]
 """
 from __future__ import annotations
 

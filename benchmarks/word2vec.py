@@ -11,7 +11,7 @@ before the first round. Goal: within 3x of gensim, stretch 1.5x.
 
 gensim is only needed here: pip install gensim.
 
-Run: python benchmarks/bench_word2vec.py [--quick] [--rounds 3]
+Run: python benchmarks/word2vec.py [--quick] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def main(argv=None):
     try:
         import gensim
     except ImportError:
-        sys.exit("bench_word2vec.py compares with gensim: pip install gensim")
+        sys.exit("word2vec.py compares with gensim: pip install gensim")
     sentences = tiny_shakespeare_speeches()
     rounds = args.rounds
     if args.quick:

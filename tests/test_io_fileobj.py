@@ -122,3 +122,15 @@ def test_path_save_is_still_atomic(tmp_path, monkeypatch):
     assert shendu.load(path)["w"].tolist() == [1.0]       # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]  # no temp left
     assert os.path.exists(path)
+
+
+def test_numpy_arrays_come_back_as_numpy_arrays(tmp_path):
+    # torch.save(np_array, f) / torch.load(f) give the array back (time_sequence_prediction)
+    data = np.sin(np.arange(12.0)).reshape(3, 4)
+    with open(tmp_path / "traindata.pt", "wb") as f:
+        shendu.save(data, f)
+    back = shendu.load(tmp_path / "traindata.pt", weights_only=False)
+    assert type(back) is np.ndarray and back.dtype == np.float64
+    np.testing.assert_array_equal(back, data)
+    mixed = shendu.load(io.BytesIO(_bytes_of({"t": shendu.ones(2), "a": np.zeros(2)})))
+    assert isinstance(mixed["t"], shendu.Tensor) and type(mixed["a"]) is np.ndarray

@@ -345,6 +345,12 @@ def test_supported_lists():
     assert "shendu.nn.recurrent.RNNBase" in shendu_onnx.supported_modules()
 
 
+def test_torch_onnx_module_name():
+    # `import torch.onnx; torch.onnx.export(...)` (word_language_model) after the alias
+    import shendu.onnx
+    assert shendu.onnx.export is export and set(shendu.onnx.__all__) == set(shendu_onnx.__all__)
+
+
 def test_casts_and_comparisons_in_a_custom_forward(ort, tmp_path):
     """x.long() is exported as a Cast; a comparison of traced values raises (it would
     otherwise be frozen into a constant of the example input)."""

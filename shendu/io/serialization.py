@@ -65,7 +65,8 @@ def _flatten(obj, prefix, arrays):
                                                   and not isinstance(obj, np.generic)):
         key = prefix or "tensor"
         arrays[key] = _to_numpy(obj)
-        return {"__tensor__": key}
+        # a NumPy array comes back as a NumPy array (as torch.save/torch.load give it back)
+        return {"__ndarray__" if type(obj) is np.ndarray else "__tensor__": key}
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
@@ -90,6 +91,8 @@ def _unflatten(obj, arrays, as_tensor):
         if "__tensor__" in obj:
             a = arrays[obj["__tensor__"]]
             return Tensor._make(a) if as_tensor else a
+        if "__ndarray__" in obj:
+            return arrays[obj["__ndarray__"]]
         if "__dict__" in obj:
             return {(int(k[2:]) if k.startswith("i:") else k[2:]): _unflatten(v, arrays, as_tensor)
                     for k, v in obj["__dict__"].items()}
@@ -217,7 +220,8 @@ def _map_tensors(obj, fn):
 
 def load(f, map_location=None, weights_only=True, as_tensors=True, **kwargs):
     """Load what ``save`` wrote, from a path or an open binary file object (read from its
-    current position). Tensors come back as Tensors (``as_tensors=False``: NumPy arrays).
+    current position). Tensors come back as Tensors (``as_tensors=False``: NumPy arrays);
+    NumPy arrays that were saved come back as NumPy arrays, as with ``torch.load``.
     A plain safetensors file from elsewhere loads as a flat dict.
 
     ``map_location`` takes PyTorch's forms: ``None`` or ``'cpu'`` (shendu files always

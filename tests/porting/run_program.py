@@ -21,6 +21,10 @@ comes first for that parameter:
 * a top-level module that owns it is called for the first time (``Module.__call__`` at
   depth 0: for programs with hand-written SGD, e.g. word_language_model).
 
+Parameters of a module that the program loads whole (``torch.load(f)`` of a saved
+model, word_language_model's best checkpoint) are trained values, not initial ones:
+they are marked seen and left alone.
+
 Parameters are matched by the order of these events and checked by shape (and by name
 where the event knows it), so a module whose parameters shendu orders or shapes
 differently from PyTorch fails loudly instead of being compared on different weights.
@@ -102,8 +106,18 @@ class InitSync:
             sync.sync(flat)
             orig_init(opt, groups, *args, **kwargs)
 
+        orig_load = lib.load
+
+        def load(*args, **kwargs):
+            obj = orig_load(*args, **kwargs)
+            if isinstance(obj, Module):  # a saved model: its weights are trained ones
+                for p in obj.parameters():
+                    sync.seen[id(p)] = p
+            return obj
+
         Module.__call__ = __call__
         Optimizer.__init__ = __init__
+        lib.load = load
 
 
 def main(argv):
@@ -112,7 +126,7 @@ def main(argv):
     __import__(backend + ".nn")
     __import__(backend + ".optim")
     spec = os.environ.get("PORTING_INIT", "")
-    if spec:
+    if ":" in spec:
         mode, path = spec.split(":", 1)
         InitSync(lib, mode, path).install()
     random.seed(0)

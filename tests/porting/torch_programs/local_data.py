@@ -15,10 +15,18 @@ PyTorch). So one file serves both runs of the harness.
 Each sample is ``(image, label)``: ``image`` as the transforms leave it (a ``uint8`` (H, W)
 NumPy array before ``ToTensor``, as a PIL image would be), ``label`` a Python int, like
 torchvision. ``limit`` (an addition) keeps the first ``limit`` images, for reduced runs.
+
+``write_wikitext(folder, words)`` stands in for word_language_model's WikiText-2 download:
+it writes ``train.txt`` / ``valid.txt`` / ``test.txt`` in WikiText's form (space-separated
+tokens, punctuation split off, rare words as ``<unk>``) made from tiny-shakespeare
+(``$SHENDU_DATA/tinyshakespeare/input.txt``), at run time, into the run's folder:
+
+    python local_data.py wikitext data/wikitext-2 20000    # 20000 train tokens, 1/10 each
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 
@@ -198,3 +206,42 @@ def save_image(tensor, fp, nrow=8, padding=2, normalize=False, **_):
 
 
 utils = types.SimpleNamespace(save_image=save_image, make_grid=make_grid)
+
+
+# ---------------------------------------------------------------- a WikiText-like corpus
+def write_wikitext(folder, words=20000, min_count=3):
+    """Write a WikiText-2-like split of tiny-shakespeare into ``folder``: ``train.txt``
+    with about ``words`` tokens, ``valid.txt`` and ``test.txt`` with ``words // 10`` each,
+    taken from three separate stretches of the play text (train from the start, valid and
+    test from 80% and 90% of the way). Each non-empty line of the text is one line of
+    tokens; words seen fewer than ``min_count`` times in the whole text are ``<unk>``."""
+    from shendu.datasets import tiny_shakespeare
+    lines = [re.findall(r"[A-Za-z']+|[0-9]+|[^\sA-Za-z0-9]", ln)
+             for ln in tiny_shakespeare(os.environ.get("SHENDU_DATA")).split("\n")]
+    lines = [ln for ln in lines if ln]
+    counts = {}
+    for ln in lines:
+        for w in ln:
+            counts[w] = counts.get(w, 0) + 1
+    lines = [" ".join(w if counts[w] >= min_count else "<unk>" for w in ln) for ln in lines]
+
+    def take(start, n):
+        out, total = [], 0
+        for ln in lines[start:]:
+            if total >= n:
+                break
+            out.append(" " + ln + " ")  # WikiText's lines start and end with a space
+            total += len(ln.split())
+        return "\n".join(out) + "\n"
+
+    os.makedirs(folder, exist_ok=True)
+    n = len(lines)
+    for name, start, size in (("train", 0, words), ("valid", int(0.8 * n), words // 10),
+                              ("test", int(0.9 * n), words // 10)):
+        with open(os.path.join(folder, name + ".txt"), "w", encoding="utf8") as f:
+            f.write(take(start, size))
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "wikitext":
+    write_wikitext(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3
+                   else int(os.environ.get("PORTING_LIMIT", "20000")))

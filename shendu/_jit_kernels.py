@@ -497,22 +497,6 @@ def max_pool2d_grad_planes(g, idx, gx):
                 gx[p, idx[p, i, j]] += g[p, i, j]
 
 
-@_pjit()
-def par_max_pool2d_planes(x, geometry, y, idx):
-    step, steps = _blocks(x.shape[0], x.shape[1] * x.shape[2])
-    for c in numba.prange(steps):
-        r = slice(c * step, (c + 1) * step)
-        max_pool2d_planes(x[r], geometry, y[r], idx[r])
-
-
-@_pjit()
-def par_max_pool2d_grad_planes(g, idx, gx):
-    step, steps = _blocks(gx.shape[0], gx.shape[1])
-    for c in numba.prange(steps):
-        r = slice(c * step, (c + 1) * step)
-        max_pool2d_grad_planes(g[r], idx[r], gx[r])
-
-
 # ------------------------------------------------------------------ col2im (2-D)
 # NumPy's col2im is kh * kw strided ``+=`` passes, each over rows of ``ow`` elements
 # ``stride`` apart: short rows, most of the time in loop overhead (5x slower than this
@@ -545,18 +529,3 @@ def col2im2d_kmajor(cols, geometry, gx):
                         for j in range(cols.shape[5]):
                             gx[a, b, row, j * sw + v * dw] += cols[a, u, v, b, i, j]
 
-
-@_pjit()
-def par_col2im2d(cols, geometry, gx):
-    step, steps = _blocks(gx.shape[0], gx[0].size)
-    for c in numba.prange(steps):
-        r = slice(c * step, (c + 1) * step)
-        col2im2d(cols[r], geometry, gx[r])
-
-
-@_pjit()
-def par_col2im2d_kmajor(cols, geometry, gx):
-    step, steps = _blocks(gx.shape[0], gx[0].size)
-    for c in numba.prange(steps):
-        r = slice(c * step, (c + 1) * step)
-        col2im2d_kmajor(cols[r], geometry, gx[r])

@@ -291,8 +291,7 @@ def max_pool2d(x, geometry, out_hw):
     planes = x.reshape(-1, H, W)
     y = np.empty((len(planes),) + tuple(out_hw), np.float32)
     idx = np.empty(y.shape, np.int64)
-    _launch("max_pool2d_planes", planes, tuple(int(v) for v in geometry), y, idx,
-            unit=H * W)
+    _here("max_pool2d_planes", planes, tuple(int(v) for v in geometry), y, idx)
     lead = x.shape[:-2]
     return y.reshape(lead + y.shape[1:]), idx.reshape(lead + y.shape[1:])
 
@@ -306,7 +305,7 @@ def max_pool2d_grad(g, idx, shape):
     H, W = shape[-2:]
     planes = np.ascontiguousarray(g).reshape((-1,) + g.shape[-2:])
     gx = np.zeros((len(planes), H * W), np.float32)
-    _launch("max_pool2d_grad_planes", planes, idx.reshape(planes.shape), gx, unit=H * W)
+    _here("max_pool2d_grad_planes", planes, idx.reshape(planes.shape), gx)
     return gx.reshape(shape)
 
 
@@ -329,8 +328,15 @@ def col2im2d(cols, gx, stride, dilation):
             return False
         name = "col2im2d_kmajor"
     geometry = (int(stride[0]), int(stride[1]), int(dilation[0]), int(dilation[1]))
-    _launch(name, src, geometry, gx, unit=gx[0].size)
+    _here(name, src, geometry, gx)
     return True
+
+
+def _here(name, *args):
+    """Run kernel ``name`` on the calling thread. The convolution-side kernels (pooling,
+    col2im) sit between GEMMs whose OpenBLAS threads spin after each product; handing
+    them to other threads then waits for a core (see shendu/ops/_im2col.py)."""
+    getattr(_kernels(), name)(*args)
 
 
 def _launch(name, *args, unit):

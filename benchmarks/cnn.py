@@ -34,6 +34,12 @@ the weakest spot.
 
 Later (2026-11-23), with max pooling by shendu.kernels (numba): LeNet step 0.85 at 1
 thread and 1.40-1.45 at 2 threads (--quick; 1.55 with SHENDU_JIT=0 in the same session).
+
+2026-12-08, a 2-core AMD EPYC with AVX-512 (OpenBLAS SkylakeX kernels, torch AVX512),
+2 threads, --quick: LeNet step 1.62-1.86 with im2col copies and col2im shared with a
+Python pool thread, 1.32-1.38 with them on the calling thread (now the code), 1.27 with
+SHENDU_NUM_THREADS=1. The conv2d forward-only lines stay at 1.8-2.6: oneDNN's direct
+convolutions beat im2col + OpenBLAS SGEMM on this CPU.
 """
 from __future__ import annotations
 

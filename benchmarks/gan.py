@@ -27,9 +27,12 @@ conv_transpose2d fwd+bwd 64x128x7x7 -> 64x14x14 k4 s2   1.33       2.28
 conv_transpose2d fwd+bwd 64x64x14x14 -> 1x28x28 k4 s2   0.28       0.31
 =====================================================  =========  ==========
 
-shendu's step takes the same time at one and two threads (81-83 ms): the GEMMs scale,
-but the im2col copies and col2im on the second core wait on OpenBLAS's spinning threads;
-PyTorch's oneDNN convolutions use both cores (54 -> 40 ms).
+shendu's step took the same time at one and two threads (81-83 ms): the GEMMs scale,
+but the im2col copies and col2im shared with a Python pool thread waited for OpenBLAS's
+spinning threads; PyTorch's oneDNN convolutions use both cores (54 -> 40 ms). With those
+copies on the calling thread (same day, later, a noisier machine), at 2 threads: DCGAN
+steps 1.97 / 1.96, the 128 -> 64 transposed convolution 1.61-1.85; with
+SHENDU_NUM_THREADS=1 (every shendu op on one thread, OpenBLAS still on two) 1.75 / 1.80.
 """
 from __future__ import annotations
 

@@ -79,3 +79,18 @@ def test_format_spec_on_0d_tensors_and_a_clear_error_otherwise():
     with pytest.raises(TypeError, match=r"format spec '\.2f' given for a Tensor of shape "
                                         r"\(2,\): only 0-d tensors"):
         f"{shendu.tensor([1.0, 2.0]):.2f}"
+
+
+def test_as_tensor_shares_numpy_memory_like_torch():
+    torch = pytest.importorskip("torch", reason="PyTorch compares as_tensor's sharing")
+    for dtype in (None, np.float64):
+        a = np.arange(3.0)
+        ours, theirs = shendu.as_tensor(a, dtype=dtype), torch.as_tensor(a, dtype=dtype and torch.float64)
+        a[0] = 7.0
+        assert ours.tolist() == theirs.tolist() == [7.0, 1.0, 2.0]
+    a = np.arange(3.0)
+    copied = shendu.as_tensor(a, dtype=shendu.float32)   # another dtype: a copy, as torch
+    a[0] = 7.0
+    assert copied.tolist() == [0.0, 1.0, 2.0] and copied.dtype == shendu.float32
+    x = shendu.tensor([1.0])
+    assert shendu.as_tensor(x) is x and shendu.as_tensor([1, 2]).dtype == shendu.int64

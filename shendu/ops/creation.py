@@ -27,10 +27,26 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like ``tensor`` but returns ``data`` itself when it already is a matching Tensor."""
-    if isinstance(data, Tensor) and (dtype is None or backend.to_dtype(dtype) == data.dtype) \
+    """Like ``tensor`` but without a copy where none is needed (``torch.as_tensor``):
+    ``data`` itself when it already is a matching Tensor, and a Tensor sharing memory
+    with a NumPy array of the asked dtype (kept) on the CPU, as ``from_numpy``.
+
+    >>> import numpy as np, shendu
+    >>> a = np.zeros(3)
+    >>> t = shendu.as_tensor(a)
+    >>> a[0] = 5.0; t                                  # shares a's memory
+    tensor([5., 0., 0.], dtype=shendu.float64)
+    >>> shendu.as_tensor(a, dtype=shendu.float32)      # another dtype: a copy
+    tensor([5., 0., 0.])
+    """
+    same_dtype = hasattr(data, "dtype") and (dtype is None
+                                             or backend.to_dtype(dtype) == data.dtype)
+    if isinstance(data, Tensor) and same_dtype \
             and (device is None or backend.Device(device) == data.device):
         return data
+    if type(data) is np.ndarray and same_dtype and data.dtype.kind in "fiub" \
+            and (device is None or backend.Device(device) == backend.Device("cpu")):
+        return Tensor._make(data)
     return Tensor(data, dtype=dtype, device=device)
 
 

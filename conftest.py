@@ -8,12 +8,16 @@ import shendu
 
 # the numba kernels' module imports numba: without the `jit` extra there is nothing to
 # collect there (tests/test_kernels.py skips with the install hint)
-collect_ignore = [] if importlib.util.find_spec("numba") else ["shendu/_jit_kernels.py"]
+collect_ignore = [] if importlib.util.find_spec("numba") else [
+    "shendu/_jit_kernels.py", "shendu/models/_word2vec_jit.py"]
+# the scikit-learn wrappers import scikit-learn (tests/test_wrappers.py skips with the hint)
+if not importlib.util.find_spec("sklearn"):
+    collect_ignore += ["shendu/wrappers", "shendu/keras/wrappers.py"]
 # the ONNX exporter's doctest exports a model: it needs the `onnx` extra
 if not importlib.util.find_spec("onnx"):
     collect_ignore.append("shendu/io/onnx.py")
 # a script that records reference values from real Keras (run by hand, not a test module)
-collect_ignore.append("tests/data/make_keras_ops_expected.py")
+collect_ignore += ["tests/data/make_keras_ops_expected.py", "tests/data/make_torch_api_lists.py"]
 # the TensorBoard writers' doctests write event files: they need the `tensorboard` extra
 if not importlib.util.find_spec("tensorboardX"):
     collect_ignore += ["shendu/utils/tensorboard.py", "shendu/utils/tensorboard_graph.py",

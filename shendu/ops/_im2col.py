@@ -45,11 +45,6 @@ def _pad_zeros(xp, x, pads):
 # 2 threads): a LeNet training step 1.62x PyTorch's time with the copies shared among
 # Python threads, 1.26x with them here; a DCGAN step 2.61x -> 1.95x.
 
-def _assign(xp, dst, src, axis):
-    """``dst[...] = src`` (``axis``: kept for the callers; the copy is one NumPy call)."""
-    dst[...] = src
-
-
 def _im2col(xp, x, kernel, stride, pads, dilation, out, groups=1):
     """im2col, channel-major: the patches of ``x`` (N, C, *S) as one matrix per group,
     shape (groups, C/groups * prod(kernel), N * prod(out)), rows (c, *k), columns
@@ -60,7 +55,7 @@ def _im2col(xp, x, kernel, stride, pads, dilation, out, groups=1):
     view = _windows(xp, _pad_zeros(xp, x, pads), kernel, stride, dilation, out)
     view = view.transpose((1,) + tuple(range(2, 2 + nk)) + (0,) + tuple(range(2 + nk, 2 + 2 * nk)))
     cols = xp.empty(view.shape, dtype=x.dtype)
-    _assign(xp, cols, view, 0 if c >= 8 else 1 + nk)  # threads split channels or images
+    cols[...] = view
     return cols.reshape(groups, c // groups * _prod(kernel), n * _prod(out))
 
 
@@ -70,7 +65,7 @@ def _im2col_per_image(xp, x, kernel, stride, pads, dilation, out, groups=1):
     n, c = x.shape[:2]
     view = _windows(xp, _pad_zeros(xp, x, pads), kernel, stride, dilation, out)
     cols = xp.empty(view.shape, dtype=x.dtype)
-    _assign(xp, cols, view, 0)
+    cols[...] = view
     return cols.reshape(n, groups, c // groups * _prod(kernel), _prod(out))
 
 
@@ -90,16 +85,9 @@ def _col2im(xp, cols, in_shape, kernel, stride, pads, dilation):
     if xp is np and spatial == 2 and kernels.col2im2d(cols, gx, stride, dilation):
         return _crop(gx, in_shape, pads)
     lead = (slice(None), slice(None))
-    axis = 0 if a >= 8 or a >= b else 1
-
-    def slab(s, e):
-        part = (slice(None),) * axis + (slice(s, e),)
-        view = _windows(xp, gx[part], kernel, stride, dilation, out)
-        src = cols[part]
-        for k in np.ndindex(*kernel):
-            view[lead + k] += src[lead + k]
-
-    slab(0, gx.shape[axis])
+    view = _windows(xp, gx, kernel, stride, dilation, out)
+    for k in np.ndindex(*kernel):
+        view[lead + k] += cols[lead + k]
     return _crop(gx, in_shape, pads)
 
 
@@ -116,7 +104,7 @@ def _to_channel_major(xp, a, groups):
     n, c = a.shape[:2]
     size = _prod(a.shape[2:])
     out = xp.empty((c, n, size), dtype=a.dtype)
-    _assign(xp, out, a.reshape(n, c, size).swapaxes(0, 1), 0 if c >= 8 else 1)
+    out[...] = a.reshape(n, c, size).swapaxes(0, 1)
     return out.reshape(groups, c // groups, n * size)
 
 
@@ -124,7 +112,7 @@ def _from_channel_major(xp, a, n, c, spatial):
     """(C, N, *S), or any array holding those elements in that order, -> (N, C, *S), a
     fresh compact array (which the engine need not copy again)."""
     y = xp.empty((n, c) + tuple(spatial), dtype=a.dtype)
-    _assign(xp, y, a.reshape((c, n) + tuple(spatial)).swapaxes(0, 1), 1 if c >= 8 else 0)
+    y[...] = a.reshape((c, n) + tuple(spatial)).swapaxes(0, 1)
     return y
 
 
